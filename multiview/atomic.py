@@ -1,0 +1,129 @@
+"""Atomic writes: a file or folder is either the old one or the complete new one.
+
+Every write of user data in multiview goes through this module. A file is written
+to a temporary name in the same folder, flushed to disk, then renamed over the
+target with :func:`os.replace`, which is atomic on POSIX and Windows. Killing the
+process at any moment leaves either the old content or the new, never a mix;
+at worst a stray ``.tmp-*`` file that the next write ignores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TMP_PREFIX = ".tmp-"
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + rename)."""
+    write_with(path, lambda f: f.write(data))
+
+
+def write_with(path: str | os.PathLike[str], writer: Callable[[Any], Any]) -> None:
+    """Call ``writer(fileobj)`` on a temporary binary file, then rename it to ``path``.
+
+    If ``writer`` raises, the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            writer(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 ``text`` atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write ``obj`` as indented, key-sorted-free, human-readable JSON atomically."""
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
+    """Write compressed ``.npz`` atomically."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    write_bytes(path, buf.getvalue())
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray, ext: str | None = None) -> None:
+    """Encode ``image`` with OpenCV and write it atomically.
+
+    Args:
+        image: (H, W) uint8 or (H, W, 3) uint8 in **RGB** order.
+        ext: encoder extension such as ``".png"``; default from ``path``.
+    """
+    import cv2
+
+    ext = ext or Path(path).suffix or ".png"
+    arr = image
+    if arr.ndim == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    ok, enc = cv2.imencode(ext, arr)
+    if not ok:  # pragma: no cover - OpenCV only fails on unsupported ext
+        raise OSError(f"could not encode image for {path}")
+    write_bytes(path, enc.tobytes())
+
+
+@contextlib.contextmanager
+def staged_dir(final: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+    """Build a folder under a temporary name and rename it to ``final`` when done.
+
+    Yields the temporary folder. On success it replaces ``final`` (the old one is
+    removed only after the new one is complete); on error the temporary folder is
+    deleted and ``final`` is untouched.
+
+    Raises:
+        FileExistsError: ``final`` exists and ``overwrite`` is False.
+    """
+    final = Path(final)
+    if final.exists() and not overwrite:
+        raise FileExistsError(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + ".", dir=final.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if final.exists():
+        old = final.with_name(TMP_PREFIX + final.name + ".old")
+        if old.exists():
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+        os.replace(final, old)
+    os.replace(tmp, final)
+    _fsync_dir(final.parent)
+    if old is not None:
+        shutil.rmtree(old) if old.is_dir() else old.unlink()

@@ -1,0 +1,60 @@
+"""The ``multiview`` command line: one module per command, a thin layer over the library.
+
+Library errors (:class:`multiview.MultiviewError`) become one-line messages and
+exit status 1; usage errors exit with 2 (click's convention); Ctrl-C exits with 130
+and keeps the last complete state of the project.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from .. import __version__
+from ..errors import MultiviewError
+
+
+class MultiviewGroup(click.Group):
+    """Group that maps library errors to clean one-line CLI errors."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D401
+        try:
+            return super().invoke(ctx)
+        except MultiviewError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted; the project keeps its last complete state", err=True)
+            ctx.exit(130)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("multiview")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(cls=MultiviewGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="multiview")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Segment one painted object in every photo of a fresco."""
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    _setup_logging(-1 if quiet else verbose)
+
+
+def _register() -> None:
+    from . import export, init, prompt, status, track
+
+    for mod in (init, status, prompt, track, export):
+        main.add_command(mod.command)
+
+
+_register()
