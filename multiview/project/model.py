@@ -183,7 +183,7 @@ class Prompt:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Registration:
     """How one view maps onto the reference view.
 
@@ -253,7 +253,7 @@ class Ordering:
         return cls(str(d["mode"]), tuple(d["views"]), tuple(d.get("neighbour_scores") or ()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MaskResult:
     """A tracker's answer for one object on one view.
 

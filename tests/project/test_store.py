@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from multiview import MaskResult, Project, Registration
+from multiview.errors import PhotoError, ProjectError, ProjectExistsError, ValidationError
+
+
+def test_create_records_views_in_natural_order(photo_dir: Path, tmp_path: Path) -> None:
+    proj = Project.create(photo_dir, tmp_path / "proj")
+    assert [v.id for v in proj.views] == ["IMG_1.png", "IMG_2.jpg", "IMG_10.png"]
+    assert [v.size for v in proj.views] == [(200, 150), (160, 120), (120, 160)]
+    assert proj.reference.id == "IMG_2.jpg"  # the middle view
+    data = json.loads((tmp_path / "proj" / "project.json").read_text())
+    assert data["format"] == "multiview-project" and data["version"] == 1
+    assert data["sections"]["skipped_files"] == ["IMG_1.xmp"]
+    assert len(data["views"][0]["sha256"]) == 64
+
+
+def test_reopen_round_trips_state(photo_dir: Path, tmp_path: Path) -> None:
+    proj = Project.create(photo_dir, tmp_path / "p", reference="IMG_10")
+    proj.add_prompt("IMG_1", 2, points=[(10, 20), (30, 40)], labels=[1, 0], box=(1, 2, 100, 120))
+    H = np.array([[1.0, 0.1, 5], [0, 1, 3], [0, 0, 1]])
+    proj.set_registrations({"IMG_1.png": Registration("IMG_1.png", "registered", H, 120, 0.4, 0.9, "test")})
+    again = Project.open(tmp_path / "p")
+    assert again.state.to_json() == proj.state.to_json()
+    assert again.reference.id == "IMG_10.png"
+    (p,) = again.prompts
+    assert p.points == ((10.0, 20.0), (30.0, 40.0)) and p.labels == (1, 0) and p.box == (1, 2, 100, 120)
+    np.testing.assert_allclose(again.registrations["IMG_1.png"].H_ref_from_view, H)
+    assert again.object(2).name == "object 2"
+
+
+def test_refuses_existing_project_folder(photo_dir: Path, tmp_path: Path) -> None:
+    Project.create(photo_dir, tmp_path / "p")
+    with pytest.raises(ProjectExistsError, match="--overwrite"):
+        Project.create(photo_dir, tmp_path / "p")
+    Project.create(photo_dir, tmp_path / "p", overwrite=True)
+
+
+def test_failed_create_leaves_nothing(photo_dir: Path, tmp_path: Path) -> None:
+    (photo_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    with pytest.raises(PhotoError, match="broken.png"):
+        Project.create(photo_dir, tmp_path / "p")
+    assert os.listdir(tmp_path) == ["photos"]
+
+
+def test_open_detects_changed_and_moved_photos(photo_dir: Path, tmp_path: Path) -> None:
+    Project.create(photo_dir, tmp_path / "p")
+    f = photo_dir / "IMG_2.jpg"
+    data = f.read_bytes()
+    f.write_bytes(data[:-10] + b"0123456789")
+    with pytest.raises(PhotoError, match="'IMG_2.jpg' changed"):
+        Project.open(tmp_path / "p")
+    f.write_bytes(data)
+    Project.open(tmp_path / "p")  # restored: fine again
+    f.rename(photo_dir / "elsewhere.jpg")
+    with pytest.raises(PhotoError, match="'IMG_2.jpg' is missing"):
+        Project.open(tmp_path / "p")
+
+
+def test_open_rejects_non_projects_and_damage(tmp_path: Path, photo_dir: Path) -> None:
+    with pytest.raises(ProjectError, match="not a multiview project"):
+        Project.open(tmp_path)
+    Project.create(photo_dir, tmp_path / "p")
+    pj = tmp_path / "p" / "project.json"
+    pj.write_text(pj.read_text()[:50])
+    with pytest.raises(ProjectError, match="damaged"):
+        Project.open(tmp_path / "p")
+
+
+def test_prompt_validation(photo_dir: Path, tmp_path: Path) -> None:
+    proj = Project.create(photo_dir, tmp_path / "p")
+    before = (tmp_path / "p" / "project.json").read_text()
+    with pytest.raises(ValidationError, match="no view named 'IMG_9'"):
+        proj.add_prompt("IMG_9", 1, points=[(1, 1)], labels=[1])
+    with pytest.raises(ValidationError, match=r"outside photo 'IMG_1.png' \(200x150\)"):
+        proj.add_prompt("IMG_1", 1, points=[(200, 10)], labels=[1])
+    with pytest.raises(ValidationError, match="box"):
+        proj.add_prompt("IMG_1", 1, box=(50, 10, 40, 20))
+    with pytest.raises(ValidationError, match="mask is 10x10 but photo 'IMG_1.png' is 200x150"):
+        proj.add_prompt("IMG_1", 1, mask=np.ones((10, 10), np.uint8))
+    with pytest.raises(ValidationError, match="object id 0"):
+        proj.add_prompt("IMG_1", 0, points=[(1, 1)], labels=[1])
+    with pytest.raises(ValidationError, match="empty prompt"):
+        proj.add_prompt("IMG_1", 1)
+    assert (tmp_path / "p" / "project.json").read_text() == before
+    assert not (tmp_path / "p" / "prompts").exists()
+
+
+def test_mask_prompt_is_stored_at_original_size(photo_dir: Path, tmp_path: Path) -> None:
+    proj = Project.create(photo_dir, tmp_path / "p")
+    m = np.zeros((150, 200), np.uint8)
+    m[20:60, 30:90] = 7
+    p = proj.add_prompt("IMG_1.png", 1, mask=m)
+    back = proj.prompt_mask(p)
+    assert back is not None and back.shape == (150, 200)
+    np.testing.assert_array_equal(back, m > 0)
+
+
+def test_concurrent_edits_are_not_lost(photo_dir: Path, tmp_path: Path) -> None:
+    a = Project.create(photo_dir, tmp_path / "p")
+    b = Project.open(tmp_path / "p")
+    a.add_prompt("IMG_1", 1, points=[(5, 5)], labels=[1])
+    b.add_prompt("IMG_2", 1, points=[(6, 6)], labels=[1])  # b's cached state is stale; nothing is lost
+    threads = [threading.Thread(target=Project.open(tmp_path / "p").add_prompt,
+                                args=("IMG_10", 1), kwargs={"points": [(i, i)], "labels": [1]}) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = Project.open(tmp_path / "p")
+    assert len(final.prompts) == 8 and len({p.id for p in final.prompts}) == 8
+
+
+def test_results_round_trip_and_validation(photo_dir: Path, tmp_path: Path) -> None:
+    proj = Project.create(photo_dir, tmp_path / "p", work_max_side=256)
+    proj.add_object(1, "figure")
+    v = proj.view("IMG_1")
+    prob = np.zeros((v.work_height, v.work_width), np.uint8)
+    prob[10:40, 20:60] = 230
+    valid = np.ones_like(prob, bool)
+    valid[:, :5] = False
+    r = MaskResult(1, v.id, prob, valid, score=0.8, present_score=0.9, tracker="test", source_view="IMG_2.jpg",
+                   meta={"k": 1})
+    proj.write_result(r)
+    back = proj.read_result(1, "IMG_1")
+    assert back is not None
+    np.testing.assert_array_equal(back.prob, prob)
+    np.testing.assert_array_equal(back.valid, valid)
+    assert (back.score, back.present_score, back.tracker, back.source_view, back.meta) == (
+        0.8, 0.9, "test", "IMG_2.jpg", {"k": 1})
+    assert back.area == 30 * 40
+    assert proj.read_result(1, "IMG_2") is None
+    with pytest.raises(ValidationError, match="expected"):
+        proj.write_result(MaskResult(1, v.id, prob[:-1]))
+    proj.remove_object(1)
+    assert proj.read_result(1, "IMG_1") is None and not proj.objects
+
+
+def test_working_copy_respects_bound(tmp_path: Path) -> None:
+    from helpers import textured, write_rgb
+
+    d = tmp_path / "ph"
+    write_rgb(d / "a.png", textured(900, 600, 1))
+    write_rgb(d / "b.png", textured(300, 400, 2))
+    proj = Project.create(d, tmp_path / "p", work_max_side=450)
+    assert proj.view("a").work_size == (450, 300)
+    assert proj.view("b").work_size == (300, 400)
+    assert proj.working_image("a").shape == (300, 450, 3)

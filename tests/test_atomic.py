@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from multiview import atomic
+
+
+def test_write_json_replaces_whole_file(tmp_path: Path) -> None:
+    f = tmp_path / "a.json"
+    atomic.write_json(f, {"x": 1})
+    atomic.write_json(f, {"y": [1, 2]})
+    assert f.read_text() == '{\n  "y": [\n    1,\n    2\n  ]\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_failed_writer_leaves_old_content_and_no_temp(tmp_path: Path) -> None:
+    f = tmp_path / "a.bin"
+    atomic.write_bytes(f, b"old")
+
+    def boom(fh) -> None:
+        fh.write(b"half")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        atomic.write_with(f, boom)
+    assert f.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["a.bin"]
+
+
+def test_staged_dir_is_all_or_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(ValueError):
+        with atomic.staged_dir(out) as d:
+            (d / "part").write_text("1")
+            raise ValueError("stop")
+    assert not out.exists() and os.listdir(tmp_path) == []
+    with atomic.staged_dir(out) as d:
+        (d / "done").write_text("1")
+    assert (out / "done").is_file()
+    with pytest.raises(FileExistsError):
+        with atomic.staged_dir(out):
+            pass
+    with atomic.staged_dir(out, overwrite=True) as d:
+        (d / "new").write_text("2")
+    assert sorted(os.listdir(out)) == ["new"] and sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_write_npz_and_image_round_trip(tmp_path: Path) -> None:
+    import cv2
+
+    a = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    atomic.write_npz(tmp_path / "a.npz", a=a)
+    with np.load(tmp_path / "a.npz") as z:
+        np.testing.assert_array_equal(z["a"], a)
+    rgb = np.zeros((5, 6, 3), np.uint8)
+    rgb[..., 0] = 200  # red
+    atomic.write_image(tmp_path / "r.png", rgb)
+    bgr = cv2.imread(str(tmp_path / "r.png"))
+    assert bgr.shape == (5, 6, 3) and (bgr[..., 2] == 200).all() and (bgr[..., 0] == 0).all()
