@@ -24,6 +24,18 @@ import numpy as np
 TMP_PREFIX = ".tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Permissions of new files and folders: what ``open()`` / ``mkdir()`` would give
+#: (``mkstemp`` / ``mkdtemp`` alone create owner-only entries).
+FILE_MODE = 0o666 & ~_umask()
+DIR_MODE = 0o777 & ~_umask()
+
+
 def _fsync_dir(path: Path) -> None:
     if os.name != "posix":
         return
@@ -48,9 +60,33 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Any], Any]) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             writer(f)
             f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary file name next to ``path``; rename it over ``path`` when the block succeeds.
+
+    For writers that need a file name rather than a file object (HDF5). If the
+    block raises, the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -112,6 +148,7 @@ def staged_dir(final: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
         raise FileExistsError(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + ".", dir=final.parent))
+    os.chmod(tmp, DIR_MODE)
     try:
         yield tmp
     except BaseException:

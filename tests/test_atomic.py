@@ -61,3 +61,11 @@ def test_write_npz_and_image_round_trip(tmp_path: Path) -> None:
     atomic.write_image(tmp_path / "r.png", rgb)
     bgr = cv2.imread(str(tmp_path / "r.png"))
     assert bgr.shape == (5, 6, 3) and (bgr[..., 2] == 200).all() and (bgr[..., 0] == 0).all()
+
+
+def test_new_files_get_normal_permissions(tmp_path: Path) -> None:
+    atomic.write_text(tmp_path / "a.txt", "x")
+    with atomic.staged_dir(tmp_path / "d") as d:
+        (d / "f").write_text("1")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == atomic.FILE_MODE
+    assert (tmp_path / "d").stat().st_mode & 0o777 == atomic.DIR_MODE
