@@ -4,7 +4,7 @@ Usage:
     python sequences/make_sample.py [OUT_DIR] [--seed N] [--views N] [--overwrite]
 
 OUT_DIR defaults to ``sequences/fresco`` next to this script.  See
-``sequences/README.md`` for what is written, and ``multiview/sample.py`` for
+``sequences/README.md`` for what is written, and ``multiview/sample/`` for
 the generator.
 """
 
