@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import open_project, parse_box, parse_xy, project_arg
+from .sam2_options import sam2_kwargs, sam2_options
 
 
 @click.command("prompt")
@@ -19,10 +20,22 @@ from .options import open_project, parse_box, parse_xy, project_arg
 @click.option("--box", metavar="X0,Y0,X1,Y1", help="Box around the object.")
 @click.option("--mask", "mask_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="8-bit image the size of the photo, non-zero = object.")
+@click.option("--candidate", type=click.IntRange(0, 2), default=None,
+              help="First single click: keep SAM 2's candidate mask K (0..2) instead of the best-scored one.")
+@click.option("--preview-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write one picture per candidate [default: PROJECT_DIR/cache/sam2/candidates].")
+@sam2_options
 @click.pass_context
 def command(ctx: click.Context, project_dir: Path, view: str, obj_id: int, name: str | None,
-            points: tuple[str, ...], negs: tuple[str, ...], box: str | None, mask_path: Path | None) -> None:
-    """Add a prompt in original-photo pixels (x to the right, y down, origin top-left)."""
+            points: tuple[str, ...], negs: tuple[str, ...], box: str | None, mask_path: Path | None,
+            candidate: int | None, preview_dir: Path | None, model: str | None, checkpoint: Path | None,
+            device: str | None, image_size: int | None, precision: str | None) -> None:
+    """Add a prompt in original-photo pixels (x to the right, y down, origin top-left).
+
+    A single positive click on an object that has no prompt yet shows SAM 2's three
+    candidate masks with their predicted scores (when a SAM 2 checkpoint is present)
+    and writes one preview picture per candidate; --candidate K keeps candidate K.
+    """
     import cv2
 
     proj = open_project(project_dir)
@@ -35,7 +48,56 @@ def command(ctx: click.Context, project_dir: Path, view: str, obj_id: int, name:
             raise click.BadParameter(f"cannot read '{mask_path}' as an image", param_hint="--mask")
     if not pts and box is None and mask is None:
         raise click.UsageError("give at least one --point, --neg, --box or --mask")
-    p = proj.add_prompt(view, obj_id, points=pts, labels=labels,
-                        box=parse_box(box) if box else None, mask=mask, object_name=name)
-    if not ctx.obj.get("quiet"):
-        click.echo(f"prompt {p.id}: object {p.obj_id} on {p.view_id} ({p.kind})")
+    single_click = len(points) == 1 and not negs and box is None and mask is None
+    if candidate is not None and not single_click:
+        raise click.UsageError("--candidate applies to a single --point (no --neg, --box or --mask)")
+    quiet = ctx.obj.get("quiet")
+    first = not proj.prompts_for(obj_id) if any(o.id == obj_id for o in proj.objects) else True
+    if candidate is not None and not first:
+        raise click.UsageError(f"--candidate applies to the first click on an object; object {obj_id} already has prompts")
+    if single_click and first:
+        _show_candidates(proj, view, obj_id, pts[0], candidate, preview_dir,
+                         sam2_kwargs(model, checkpoint, device, image_size, precision), quiet)
+    p = proj.add_prompt(view, obj_id, points=pts, labels=labels, box=parse_box(box) if box else None, mask=mask,
+                        object_name=name, candidate=candidate)
+    if not quiet:
+        extra = f", candidate {p.candidate}" if p.candidate is not None else ""
+        click.echo(f"prompt {p.id}: object {p.obj_id} on {p.view_id} ({p.kind}{extra})")
+
+
+def _show_candidates(proj, view: str, obj_id: int, point: tuple[float, float], candidate: int | None,
+                     preview_dir: Path | None, options: dict, quiet: bool) -> None:
+    """Print SAM 2's three candidates for a first click and write their pictures (if a model is usable)."""
+    from ..errors import CheckpointError
+    from ..tracking.sam2.checkpoints import DEFAULT_MODEL, default_checkpoint, missing_message
+
+    name = options.get("model", DEFAULT_MODEL)
+    ckpt = options.get("checkpoint") or default_checkpoint(name)
+    if not Path(ckpt).is_file():
+        if candidate is not None:
+            raise CheckpointError(missing_message(name, Path(ckpt)))
+        if not quiet:
+            click.echo(f"(no SAM 2 candidates: checkpoint '{ckpt}' is missing; "
+                       f"`multiview checkpoints download {name}` enables them)", err=True)
+        return
+    from .. import atomic
+    from ..tracking.sam2.candidates import click_candidates, overlay
+    from ..tracking.sam2.tracker import Sam2Tracker
+
+    v = proj.view(view)
+    tracker = Sam2Tracker(**options)
+    session = tracker.session(proj)
+    video = session.frames.video
+    i = video.index_of(v.id)
+    fx, fy = video.points_to_frame(i, [point])[0]
+    cands = click_candidates(session, i, (fx, fy))
+    out = preview_dir or proj.cache_dir("sam2") / "candidates"
+    image = session.frames.image(i)
+    color = proj.object(obj_id).color if any(o.id == obj_id for o in proj.objects) else (230, 25, 75)
+    for c in cands:
+        f = out / f"{v.stem}_obj{obj_id}_c{c.index}.png"
+        atomic.write_image(f, overlay(image, c.prob, color, (fx, fy)))
+        if not quiet:
+            tags = [t for t, on in (("best", c.best), ("chosen", c.index == candidate)) if on]
+            click.echo(f"candidate {c.index}: score {c.score:.3f}, {c.area} px{' (' + ', '.join(tags) + ')' if tags else ''}"
+                       f"  {f}")

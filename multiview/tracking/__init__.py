@@ -8,4 +8,7 @@ progress, and stop at any time keeping every completed view.
 
 from .base import TrackEvent, Tracker, available_trackers, get_tracker, register_tracker, run_tracking
 
+register_tracker("sam2", "multiview.tracking.sam2.tracker:make_tracker")
+register_tracker("homography", "multiview.tracking.homography:HomographyTracker")
+
 __all__ = ["TrackEvent", "Tracker", "available_trackers", "get_tracker", "register_tracker", "run_tracking"]
