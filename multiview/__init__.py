@@ -20,9 +20,10 @@ from .errors import (  # noqa: E402
     ProjectExistsError, TrackingError, ValidationError,
 )
 from .project import MaskResult, ObjectInfo, Ordering, Project, Prompt, Registration, View  # noqa: E402
+from .export.h5 import read_h5  # noqa: E402  (h5py is imported only when read_h5 runs)
 
 __all__ = [
     "__version__", "AlignmentError", "CheckpointError", "ExportError", "MaskResult", "MultiviewError",
     "ObjectInfo", "Ordering", "PhotoError", "PhotoSetError", "Project", "ProjectError", "ProjectExistsError",
-    "Prompt", "Registration", "TrackingError", "ValidationError", "View",
+    "Prompt", "Registration", "TrackingError", "ValidationError", "View", "read_h5",
 ]

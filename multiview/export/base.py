@@ -1,4 +1,24 @@
-"""Export entry point and the per-view mask iterator every format uses."""
+"""Export entry point, options, and the per-view mask iterator every format uses.
+
+Formats (one module each; every one streams view by view, never the whole stack):
+
+``png`` (this module)
+    ``OUT/<obj-id>/<photo-stem>.png``: one 8-bit mask per object and view, original
+    size, 255 = object.
+``labels`` (:mod:`.labels`)
+    ``OUT/labels/<photo-stem>.png``: one indexed-colour PNG per view, pixel value =
+    object id (DAVIS / SAM 2 convention).
+``h5`` (:mod:`.h5`)
+    ``OUT/masks.h5``: every view's mask stack, scores, homographies and, when
+    aligned, the reference-plane stack.
+``coco`` (:mod:`.coco`)
+    ``OUT/coco.json``: COCO instance segmentation with RLE masks.
+``metashape``, ``colmap``, ``realitycapture`` (:mod:`.photogrammetry`)
+    ``OUT/<tool>/...``: masks in each tool's naming and polarity.
+
+Every export also writes ``OUT/export.json`` (formats, file counts, options, tool
+version). The folder is assembled under a temporary name and renamed when complete.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +37,36 @@ from ..loading import resize_prob
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import MaskResult, Project, View
+    from ..review.scale import Scale
 
 log = logging.getLogger(__name__)
+
+
+#: What the photogrammetry masks keep: the painted objects, or everything but them (occluders).
+KEEP_CHOICES = ("object", "background")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Options shared by the export formats.
+
+    Attributes:
+        keep: photogrammetry masks keep ``"object"`` (the selected objects are white,
+            the rest black) or ``"background"`` (the objects, e.g. scaffolding, are black).
+        scale: reference-view scale turning reference-plane areas into cm² (h5, coco).
+        canvas_max_side: longer side of the reference-plane stack in the h5 file, pixels
+            (default: the reference view's working size).
+    """
+
+    keep: str = "object"
+    scale: "Scale | None" = None
+    canvas_max_side: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.keep not in KEEP_CHOICES:
+            raise ValidationError(f"keep '{self.keep}' is unknown; use one of {', '.join(KEEP_CHOICES)}")
+        if self.canvas_max_side is not None and self.canvas_max_side < 16:
+            raise ValidationError(f"canvas size {self.canvas_max_side} is too small; use at least 16 pixels")
 
 
 @dataclass(frozen=True)
@@ -69,7 +117,7 @@ def iter_view_masks(project: "Project", obj_ids: Sequence[int] | None = None) ->
         yield ViewMasks(v, masks, known, results)
 
 
-def export_png(project: "Project", out: Path, obj_ids: Sequence[int]) -> int:
+def export_png(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """One 8-bit PNG per object per view: ``out/<obj-id>/<photo-stem>.png``, 255 = object.
 
     Views without a result for an object get no file. Unknown pixels are written as 0.
@@ -78,13 +126,38 @@ def export_png(project: "Project", out: Path, obj_ids: Sequence[int]) -> int:
     n = 0
     for vm in iter_view_masks(project, obj_ids):
         for oid, m in vm.masks.items():
-            atomic.write_image(out / str(oid) / f"{vm.view.stem}.png", np.where(m, 255, 0).astype(np.uint8))
+            atomic.write_image(out / str(oid) / f"{vm.view.stem}.png", m.view(np.uint8) * np.uint8(255))
             n += 1
     return n
 
 
-#: format name -> writer(project, staged_out_dir, obj_ids) -> files written.
-EXPORTERS: dict[str, Callable[["Project", Path, Sequence[int]], int]] = {"png": export_png}
+Writer = Callable[["Project", Path, Sequence[int], ExportOptions], int]
+
+#: format name -> ``"module:function"`` of a writer ``(project, staged_out_dir, obj_ids, options) -> files written``
+#: (imported when used, so h5py and pycocotools load only for their formats).
+EXPORTERS: dict[str, str] = {
+    "png": f"{__name__}:export_png",
+    "labels": "multiview.export.labels:export_labels",
+    "h5": "multiview.export.h5:export_h5",
+    "coco": "multiview.export.coco:export_coco",
+    "metashape": "multiview.export.photogrammetry:export_metashape",
+    "colmap": "multiview.export.photogrammetry:export_colmap",
+    "realitycapture": "multiview.export.photogrammetry:export_realitycapture",
+}
+
+
+def get_writer(fmt: str) -> Writer:
+    """The writer function of format ``fmt``.
+
+    Raises:
+        ValidationError: unknown format.
+    """
+    import importlib
+
+    if fmt not in EXPORTERS:
+        raise ValidationError(f"unknown export format '{fmt}'; choose from {', '.join(EXPORTERS)}")
+    mod, func = EXPORTERS[fmt].split(":")
+    return getattr(importlib.import_module(mod), func)
 
 
 def export(
@@ -94,10 +167,18 @@ def export(
     *,
     obj_ids: Sequence[int] | None = None,
     overwrite: bool = False,
+    options: ExportOptions | None = None,
 ) -> dict[str, int]:
     """Export the stored results into folder ``out``.
 
-    The folder is assembled under a temporary name and renamed when complete.
+    The folder is assembled under a temporary name and renamed when complete, so
+    ``out`` is either the previous folder or the complete new one.
+
+    Args:
+        formats: names from :data:`EXPORTERS` (several allowed).
+        obj_ids: objects to export (default: all).
+        overwrite: replace an existing ``out``.
+        options: :class:`ExportOptions` (keep, scale, canvas size).
 
     Returns:
         format -> number of files written.
@@ -107,9 +188,15 @@ def export(
         ProjectExistsError: ``out`` exists and ``overwrite`` is False.
         ExportError: nothing to export.
     """
-    unknown = [f for f in formats if f not in EXPORTERS]
-    if unknown:
-        raise ValidationError(f"unknown export format '{unknown[0]}'; choose from {', '.join(EXPORTERS)}")
+    import datetime as _dt
+    import json
+
+    from .. import __version__
+
+    options = options or ExportOptions()
+    writers = {fmt: get_writer(fmt) for fmt in dict.fromkeys(formats)}
+    if not writers:
+        raise ValidationError(f"no export format given; choose from {', '.join(EXPORTERS)}")
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
     for oid in ids:
         project.object(oid)
@@ -119,8 +206,18 @@ def export(
     if out.exists() and not overwrite:
         raise ProjectExistsError(f"output '{out}' already exists; use --overwrite or another folder")
     counts: dict[str, int] = {}
-    with atomic.staged_dir(out, overwrite=True) as tmp:
-        for fmt in dict.fromkeys(formats):
-            counts[fmt] = EXPORTERS[fmt](project, tmp, ids)
-            log.info("export %s: %d file(s)", fmt, counts[fmt])
+    try:
+        with atomic.staged_dir(out, overwrite=True) as tmp:
+            for fmt, writer in writers.items():
+                counts[fmt] = writer(project, tmp, ids, options)
+                log.info("export %s: %d file(s)", fmt, counts[fmt])
+            manifest = {
+                "format": "multiview-export", "tool_version": __version__,
+                "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "project": str(project.root), "objects": ids, "files": counts, "keep": options.keep,
+                "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
+            }
+            atomic.write_text(tmp / "export.json", json.dumps(manifest, indent=2) + "\n")
+    except OSError as exc:
+        raise ExportError(f"could not write export '{out}' ({exc}); check the disk space and permissions") from exc
     return counts

@@ -1,0 +1,380 @@
+"""Drift review: which views' masks disagree with the prompted views, and why.
+
+For every object and view that has a stored result, :func:`review` measures the
+areas (see :mod:`multiview.review.stats`) and runs four checks:
+
+``iou``
+    The view's mask and the mask of the nearest prompted view (the result's
+    ``source_view``, else the prompted view nearest in pseudo-video order; its
+    stored result, else its mask prompt) are both warped into the reference plane
+    (at ``canvas_max_side``) and compared by IoU over the pixels both views see.
+    Flag when ``IoU < min_iou``. Skipped, with the reason in ``notes``, for prompted
+    views, unregistered views or sources, and when the object is outside the area
+    both views see.
+``area``
+    Sudden area change: the area is compared with the median area of up to
+    ``neighbours`` views on each side (in pseudo-video order, among views where the
+    object is present). Reference-plane areas when the view and its neighbours are
+    registered, else the fraction of the photo. Flag when the ratio is above
+    ``max_area_ratio`` or below its inverse. Views that see less than
+    ``min_visible_for_area`` of the prompted view's mask (object cut by the photo's
+    border, or unknown pixels) are left out of the comparison, with a note.
+``score``
+    Flag when the predicted mask score is below ``min_score``.
+``absent``
+    Object disappearance: an empty mask or an object-present score below
+    ``min_present``. Not flagged when the object is expected to be out of sight: at
+    most ``min_expected_visible`` of the prompted view's mask falls inside this view
+    (registered views), or no neighbour shows it either (unregistered views).
+
+Each failed check adds ``1 + margin`` to the row's ``severity`` (``margin`` in 0..1
+grows with how far the value is past its threshold; a lost object counts 2), so
+``ReviewReport.drifted()`` lists the worst first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..alignment.geometry import compose, mask_iou, warp_prob, warp_result_to_ref
+from ..errors import ValidationError
+from ..loading import scale_between, working_size
+from .stats import result_areas
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
+    from .scale import Scale
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """Thresholds of the drift checks (see the module docstring).
+
+    Attributes:
+        min_iou: reference-plane IoU with the prompted view below which a view drifted (0..1).
+        max_area_ratio: area ratio to the neighbours' median above which (or below its
+            inverse) the area changed suddenly (> 1).
+        min_score: predicted mask score below which a mask is doubtful (0..1).
+        min_present: object-present score below which the object counts as lost (0..1).
+        neighbours: views on each side used for the area check (>= 1).
+        min_expected_visible: share of the prompted view's mask that must fall inside a
+            view for the object's absence there to be a drift (0..1).
+        min_visible_for_area: share of the prompted view's mask a view must see for its
+            area to be compared with its neighbours' (an object cut by the photo's border
+            or by unknown pixels legitimately shrinks) (0..1).
+        canvas_max_side: longer side, pixels, of the reference plane raster the IoU is
+            measured on (>= 64).
+    """
+
+    min_iou: float = 0.5
+    max_area_ratio: float = 1.5
+    min_score: float = 0.5
+    min_present: float = 0.5
+    neighbours: int = 2
+    min_expected_visible: float = 0.25
+    min_visible_for_area: float = 0.9
+    canvas_max_side: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("min_iou", "min_score", "min_present", "min_expected_visible", "min_visible_for_area"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
+                raise ValidationError(f"drift threshold {name}={v!r} must be between 0 and 1")
+        if not (isinstance(self.max_area_ratio, (int, float)) and self.max_area_ratio > 1.0):
+            raise ValidationError(f"drift threshold max_area_ratio={self.max_area_ratio!r} must be above 1 (e.g. 1.5)")
+        if not (isinstance(self.neighbours, int) and self.neighbours >= 1):
+            raise ValidationError(f"drift threshold neighbours={self.neighbours!r} must be an integer >= 1")
+        if not (isinstance(self.canvas_max_side, int) and self.canvas_max_side >= 64):
+            raise ValidationError(f"canvas_max_side={self.canvas_max_side!r} must be an integer >= 64")
+
+
+@dataclass(frozen=True)
+class ObjectViewStats:
+    """Review of one object on one view.
+
+    Attributes:
+        index: position of the view in the pseudo-video.
+        view_id, obj_id: what it is about.
+        has_result: False when no tracker result is stored (every measure is then None).
+        prompted: the view carries a prompt for the object.
+        tracker, source_view: from the stored result.
+        area_px: area in view pixels (original photo).
+        area_ref_px: area in reference-plane pixels, None when the view is not registered.
+        area_cm2: reference-plane area in cm² with a scale, else None.
+        score: predicted mask score 0..1 or None.
+        present_score: object-present score 0..1 or None.
+        iou: reference-plane IoU with ``iou_with`` (the prompted view compared to), or None.
+        area_ratio: area over the neighbours' median, or None.
+        drift: True when at least one check failed.
+        reasons: the failed checks, human-readable (e.g. ``"IoU 0.31 < 0.50 with IMG_1.jpg"``).
+        notes: checks skipped and why, human-readable.
+        severity: 0 when not drifted, else the sum over failed checks of ``1 + margin``.
+    """
+
+    index: int
+    view_id: str
+    obj_id: int
+    has_result: bool
+    prompted: bool = False
+    tracker: str = ""
+    source_view: str | None = None
+    area_px: float | None = None
+    area_ref_px: float | None = None
+    area_cm2: float | None = None
+    score: float | None = None
+    present_score: float | None = None
+    iou: float | None = None
+    iou_with: str | None = None
+    area_ratio: float | None = None
+    drift: bool = False
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    severity: float = 0.0
+
+    @property
+    def reason(self) -> str:
+        """Reasons then notes, joined by ``"; "``."""
+        return "; ".join((*self.reasons, *self.notes))
+
+    def to_json(self) -> dict:
+        return {
+            "index": self.index, "view": self.view_id, "obj_id": self.obj_id, "has_result": self.has_result,
+            "prompted": self.prompted, "tracker": self.tracker, "source_view": self.source_view,
+            "area_px": self.area_px, "area_ref_px": self.area_ref_px, "area_cm2": self.area_cm2,
+            "score": self.score, "present_score": self.present_score, "iou": self.iou, "iou_with": self.iou_with,
+            "area_ratio": self.area_ratio, "drift": self.drift, "reasons": list(self.reasons),
+            "notes": list(self.notes), "severity": self.severity,
+        }
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    """Result of :func:`review`.
+
+    Attributes:
+        rows: one per (view, object), views in pseudo-video order, objects by id.
+        thresholds: the thresholds used.
+        scale: the scale used, or None.
+    """
+
+    rows: tuple[ObjectViewStats, ...]
+    thresholds: DriftThresholds = field(default_factory=DriftThresholds)
+    scale: "Scale | None" = None
+
+    def drifted(self) -> list[ObjectViewStats]:
+        """Rows with a drift flag, worst (highest severity) first."""
+        return sorted((r for r in self.rows if r.drift), key=lambda r: (-r.severity, r.index, r.obj_id))
+
+    def views_to_correct(self) -> list[str]:
+        """View ids with at least one drifted object, worst first."""
+        out: list[str] = []
+        for r in self.drifted():
+            if r.view_id not in out:
+                out.append(r.view_id)
+        return out
+
+    def row(self, view_id: str, obj_id: int) -> ObjectViewStats | None:
+        for r in self.rows:
+            if r.view_id == view_id and r.obj_id == obj_id:
+                return r
+        return None
+
+    def for_view(self, view_id: str) -> list[ObjectViewStats]:
+        return [r for r in self.rows if r.view_id == view_id]
+
+
+def review_canvas(project: "Project", max_side: int) -> tuple[tuple[int, int], np.ndarray]:
+    """Raster of the reference plane used for IoU checks.
+
+    Returns:
+        ``(size, H_canvas_from_ref)``: ``(W, H)`` with the longer side at most
+        ``max_side``, and the (3, 3) scale from reference original pixels to it.
+    """
+    ref = project.reference
+    size = working_size(ref.width, ref.height, max_side)
+    return size, scale_between(ref.size, size)
+
+
+class _Sources:
+    """Lazily warped masks of the prompted views on the review canvas (small; cached)."""
+
+    def __init__(self, project: "Project", size: tuple[int, int], H_canvas_from_ref: np.ndarray) -> None:
+        self.project, self.size, self.H = project, size, H_canvas_from_ref
+        self.regs = project.registrations
+        self._cache: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def get(self, obj_id: int, view_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        key = (obj_id, view_id)
+        if key not in self._cache:
+            self._cache[key] = self._load(obj_id, view_id)
+        return self._cache[key]
+
+    def _load(self, obj_id: int, view_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        reg = self.regs.get(view_id)
+        if reg is None or not reg.ok:
+            return None
+        r = self.project.read_result(obj_id, view_id)
+        if r is not None:
+            prob, known = warp_result_to_ref(self.project, r, self.size, self.H)
+            return prob >= 0.5, known
+        for p in reversed(self.project.prompts_for(obj_id, view_id)):
+            m = self.project.prompt_mask(p)
+            if m is not None:
+                prob, known = warp_prob(m.astype(np.uint8) * 255, compose(self.H, reg.H_ref_from_view), self.size)
+                return prob >= 0.5, known
+        return None
+
+
+def _margin(value: float, threshold: float, worst: float) -> float:
+    """0..1: how far ``value`` is past ``threshold`` towards ``worst``."""
+    span = abs(worst - threshold)
+    return 1.0 if span <= 0 else float(min(1.0, max(0.0, abs(value - threshold) / span)))
+
+
+def review(
+    project: "Project",
+    obj_ids: Sequence[int] | None = None,
+    thresholds: DriftThresholds | None = None,
+    scale: "Scale | None" = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ReviewReport:
+    """Measure every stored result and flag drifted views (see the module docstring).
+
+    Reads one result at a time (plus the prompted views' masks on a small canvas),
+    so memory does not grow with the number of views.
+
+    Args:
+        obj_ids: objects to review (default: all).
+        thresholds: drift thresholds (default :class:`DriftThresholds`).
+        scale: turns reference-plane areas into cm².
+        progress: ``progress(i, n, view_id)`` before each view.
+
+    Raises:
+        ValidationError: unknown object.
+    """
+    th = thresholds or DriftThresholds()
+    ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
+    for oid in ids:
+        project.object(oid)
+    views = project.views
+    order = {v.id: i for i, v in enumerate(views)}
+    regs = project.registrations
+    size, H_canvas = review_canvas(project, th.canvas_max_side)
+    sources = _Sources(project, size, H_canvas)
+    prompted = {oid: sorted({p.view_id for p in project.prompts_for(oid)}, key=order.__getitem__) for oid in ids}
+
+    # First pass: per-row measures and the checks that need only this view.
+    raw: list[dict] = []
+    for i, v in enumerate(views):
+        if progress is not None:
+            progress(i, len(views), v.id)
+        reg = regs.get(v.id)
+        reg_ok = reg is not None and reg.ok
+        for oid in ids:
+            r = project.read_result(oid, v.id)
+            row: dict = {"index": i, "view_id": v.id, "obj_id": oid, "prompted": v.id in prompted[oid]}
+            if r is None:
+                row.update(has_result=False, notes=["no result: run `multiview track`"])
+                raw.append(row)
+                continue
+            areas = result_areas(r, v, reg, scale)
+            row.update(
+                has_result=True, tracker=r.tracker, source_view=r.source_view, area_px=areas.px,
+                area_ref_px=areas.ref_px, area_cm2=areas.cm2, score=r.score, present_score=r.present_score,
+                reasons=[], notes=[], severity=0.0, visible=None,
+                measure=("ref", areas.ref_px) if areas.ref_px is not None else ("frac", areas.px / (v.width * v.height)),
+            )
+            absent = areas.px == 0 or (r.present_score is not None and r.present_score < th.min_present)
+            row["absent"] = absent
+            if r.score is not None and r.score < th.min_score:
+                row["reasons"].append(f"low score {r.score:.2f} < {th.min_score:.2f}")
+                row["severity"] += 1.0 + _margin(r.score, th.min_score, 0.0)
+            # IoU with the nearest prompted view, in the reference plane.
+            if row["prompted"]:
+                row["notes"].append("prompted view")
+            else:
+                src = r.source_view if r.source_view in prompted[oid] else None
+                if src is None and prompted[oid]:
+                    src = min(prompted[oid], key=lambda s: (abs(order[s] - i), order[s]))
+                if src is None:
+                    row["notes"].append("no prompted view to compare: IoU skipped")
+                elif not reg_ok:
+                    row["notes"].append("no registration: IoU skipped")
+                else:
+                    s = sources.get(oid, src)
+                    if s is None:
+                        row["notes"].append(f"{src} is not registered or has no mask: IoU skipped")
+                    else:
+                        prob, known = warp_result_to_ref(project, r, size, H_canvas)
+                        mask = prob >= 0.5
+                        smask, sknown = s
+                        n_src = np.count_nonzero(smask)
+                        row["visible"] = float(np.count_nonzero(smask & known)) / n_src if n_src else None
+                        common = known & sknown
+                        if not (mask & common).any() and not (smask & common).any():
+                            row["notes"].append(f"object outside the area {src} and this view share: IoU skipped")
+                        else:
+                            iou = mask_iou(mask, smask, common)
+                            row.update(iou=iou, iou_with=src)
+                            if iou < th.min_iou and not absent:
+                                row["reasons"].append(f"IoU {iou:.2f} < {th.min_iou:.2f} with {src}")
+                                row["severity"] += 1.0 + _margin(iou, th.min_iou, 0.0)
+            raw.append(row)
+
+    # Second pass: checks against the neighbours (area change, disappearance).
+    for oid in ids:
+        seq = [row for row in raw if row["obj_id"] == oid and row["has_result"]]
+        for k, row in enumerate(seq):
+            lo, hi = max(0, k - th.neighbours), k + th.neighbours + 1
+            nbrs = [n for n in seq[lo:hi] if n is not row]
+            present_nbrs = [n for n in nbrs if not n["absent"]]
+            if row["absent"]:
+                what = "empty mask" if row["area_px"] == 0 else f"object-present score {row['present_score']:.2f}"
+                vis = row["visible"]
+                if vis is not None:
+                    expected = vis > th.min_expected_visible
+                    why = f"{vis:.0%} of the prompted mask falls in this view"
+                else:
+                    expected = bool(present_nbrs)
+                    why = "no neighbour shows it either"
+                if expected:
+                    row["reasons"].append(f"object lost ({what})")
+                    row["severity"] += 2.0
+                else:
+                    row["notes"].append(f"object out of sight ({what}; {why})")
+                continue
+            vis = row["visible"]
+            if vis is not None and vis < th.min_visible_for_area:
+                row["notes"].append(f"object {vis:.0%} inside this view: area check skipped")
+                continue
+            kind, value = row["measure"]
+            same = [n["measure"][1] for n in present_nbrs if n["measure"][0] == kind and n["measure"][1] > 0
+                    and (n["visible"] is None or n["visible"] >= th.min_visible_for_area)]
+            if not same or value <= 0:
+                continue
+            ratio = value / float(np.median(same))
+            row["area_ratio"] = ratio
+            if ratio > th.max_area_ratio or ratio < 1.0 / th.max_area_ratio:
+                unit = "reference-plane area" if kind == "ref" else "area (photo fraction)"
+                row["reasons"].append(f"{unit} x{ratio:.2f} vs neighbours (limit x{th.max_area_ratio:g})")
+                lr = abs(math.log(ratio))
+                row["severity"] += 1.0 + _margin(lr, math.log(th.max_area_ratio), 2 * math.log(th.max_area_ratio))
+
+    rows = []
+    for row in raw:
+        for key in ("measure", "absent", "visible"):
+            row.pop(key, None)
+        reasons = tuple(row.pop("reasons", ()))
+        notes = tuple(row.pop("notes", ()))
+        rows.append(ObjectViewStats(**row, reasons=reasons, notes=notes, drift=bool(reasons)))
+    report = ReviewReport(tuple(rows), th, scale)
+    log.info("review: %d row(s), %d drifted", len(rows), len(report.drifted()))
+    return report
