@@ -24,11 +24,22 @@ install: $(STAMP)
 test: install
 	$(BIN)/python -m pytest -q
 
-# The main job on the bundled sample, with the tracker that needs no model weights.
+# The main job on the bundled sample, with the tracker that needs no model weights:
+# register the views, prompt two objects on one view (a drawn mask, and a box + click),
+# carry them to every view, export the masks and draw an overview picture.
+SAMPLE := sequences/fresco
 demo: install
-	$(BIN)/python sequences/make_sample.py $(DEMO)/sample --overwrite
-	$(BIN)/multiview init $(DEMO)/sample/photos $(DEMO)/project --overwrite
+	$(BIN)/multiview init $(SAMPLE)/photos $(DEMO)/project --overwrite
+	$(BIN)/multiview align $(DEMO)/project
+	$(BIN)/multiview prompt $(DEMO)/project --view IMG_0104 --obj 1 --name figure \
+		--mask $(SAMPLE)/ground_truth/masks/1/IMG_0104.png
+	$(BIN)/multiview prompt $(DEMO)/project --view IMG_0104 --obj 3 --name lacuna \
+		--box 395,470,516,560 --point 453,517
+	$(BIN)/multiview track $(DEMO)/project --tracker homography
 	$(BIN)/multiview status $(DEMO)/project
+	$(BIN)/multiview export $(DEMO)/project $(DEMO)/masks --format png --format labels --format h5 --overwrite
+	$(BIN)/multiview show $(DEMO)/project $(DEMO)/overview.png --overwrite
+	@echo "masks in $(DEMO)/masks, overview picture $(DEMO)/overview.png"
 
 clean:
 	rm -rf $(DEMO) .pytest_cache

@@ -51,9 +51,9 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from . import export, init, prompt, status, track
+    from . import align, checkpoints, export, init, prompt, show, status, track
 
-    for mod in (init, status, prompt, track, export):
+    for mod in (init, status, prompt, track, export, show, checkpoints, align):
         main.add_command(mod.command)
 
 
