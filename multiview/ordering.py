@@ -240,3 +240,20 @@ def auto_order(project: "Project", progress: Callable[[str, int, int], None] | N
         log.warning("no overlap found between neighbours %s; those views may not register", ", ".join(weak))
     project.set_section("ordering", {"mode": "auto", "pairs": graph_summary([v.id for v in views], graph)})
     return Ordering("auto", ids, nscores)
+
+
+def best_connected_view(project: "Project") -> str:
+    """Id of the view with the largest total pair score, a good default reference.
+
+    Uses the pair table that :func:`auto_order` stored in the ``"ordering"`` section;
+    ties (and a project without that table) fall back to the middle of the order.
+    """
+    ids = project.ordering.view_ids
+    total = dict.fromkeys(ids, 0.0)
+    for pair in project.section("ordering").get("pairs", []):
+        for key in ("a", "b"):
+            if pair[key] in total:
+                total[pair[key]] += float(pair["score"])
+    middle = ids[len(ids) // 2]
+    best = max(ids, key=lambda v: (round(total[v], 6), v == middle))
+    return best if total[best] > 0 else middle

@@ -80,3 +80,16 @@ def test_auto_order_on_sample_ignores_file_listing(tmp_path):
     assert sorted(o2.neighbour_scores) == pytest.approx(sorted(o1.neighbour_scores))
     # Features are cached per view in the project.
     assert len(list((proj2.root / "cache" / "features").glob("*.npz"))) == 6
+
+
+def test_best_connected_view_is_the_default_reference_of_auto_order(photo_dir, tmp_path):
+    from multiview.ordering import best_connected_view
+
+    proj = Project.create(photo_dir, tmp_path / "p")
+    assert best_connected_view(proj) == proj.ordering.view_ids[1]  # no pair table: the middle view
+    proj.set_section("ordering", {"pairs": [
+        {"a": "IMG_1.png", "b": "IMG_2.jpg", "score": 0.2},
+        {"a": "IMG_1.png", "b": "IMG_10.png", "score": 0.7},
+        {"a": "IMG_2.jpg", "b": "IMG_10.png", "score": 0.1},
+    ]})
+    assert best_connected_view(proj) == "IMG_1.png"  # 0.9 against 0.8 and 0.3

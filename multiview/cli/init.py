@@ -14,7 +14,7 @@ from .options import overwrite_opt
 @click.argument("project_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--order", type=click.Choice(["name", "auto"]), default="name", show_default=True,
               help="Pseudo-video order: file names, or by visual overlap of the views.")
-@click.option("--reference", metavar="PHOTO", help="Reference view (file name or stem); default the middle view.")
+@click.option("--reference", metavar="PHOTO", help="Reference view (file name or stem); default the middle view, or with --order auto the view that overlaps the others most.")
 @click.option("--work-size", "work_max_side", type=click.IntRange(256, 16384), default=2048, show_default=True,
               help="Longer side of the working copies, pixels (exports keep the original size).")
 @overwrite_opt
@@ -27,12 +27,11 @@ def command(ctx: click.Context, photos_dir: Path, project_dir: Path, order: str,
     proj = Project.create(photos_dir, project_dir, reference=reference, work_max_side=work_max_side,
                           overwrite=overwrite)
     if order == "auto":
-        from ..ordering import auto_order
+        from ..ordering import auto_order, best_connected_view
 
         proj.set_ordering(auto_order(proj))
         if reference is None:
-            ids = proj.ordering.view_ids
-            proj.set_reference(ids[len(ids) // 2])
+            proj.set_reference(best_connected_view(proj))
     quiet = ctx.obj.get("quiet")
     skipped = proj.section("skipped_files")
     if not quiet:
