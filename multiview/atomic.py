@@ -56,21 +56,8 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Any], Any]) -> No
 
     If ``writer`` raises, the temporary file is removed and ``path`` is untouched.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            writer(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        writer(f)
 
 
 @contextlib.contextmanager
@@ -105,7 +92,7 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    """Write ``obj`` as indented, key-sorted-free, human-readable JSON atomically."""
+    """Write ``obj`` as indented, human-readable UTF-8 JSON atomically."""
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -29,3 +29,17 @@ def photo_dir(tmp_path: Path) -> Path:
     write_rgb(d / "IMG_1.png", textured(200, 150, 3))
     (d / "IMG_1.xmp").write_text("<x:xmpmeta/>")
     return d
+
+
+@pytest.fixture(scope="session")
+def aligned_sample(tmp_path_factory):
+    """``(SampleSequence, Project)``: the 6-view sample, registered by ``align_project``. Read-only: copy to change."""
+    from multiview.alignment.pipeline import align_project
+    from multiview.project import Project
+    from multiview.sample import make_sample
+
+    root = tmp_path_factory.mktemp("aligned_sample")
+    seq = make_sample(root / "sample", seed=0, n_views=6)
+    proj = Project.create(seq.photos_dir, root / "project")
+    align_project(proj)
+    return seq, proj

@@ -7,20 +7,13 @@ import pytest
 
 from multiview.alignment import geometry as g
 from multiview.alignment import pseudo_video
-from multiview.alignment.pipeline import align_project
 from multiview.errors import AlignmentError
 from multiview.project import Project, Registration
 
 
 @pytest.fixture(scope="module")
-def aligned(tmp_path_factory):
-    from multiview.sample import make_sample
-
-    root = tmp_path_factory.mktemp("frames")
-    seq = make_sample(root / "sample", seed=0, n_views=4)
-    proj = Project.create(seq.photos_dir, root / "p")
-    align_project(proj)
-    return seq, proj
+def aligned(aligned_sample):
+    return aligned_sample
 
 
 def test_aligned_needs_registrations(tmp_path):

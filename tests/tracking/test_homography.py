@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from multiview.alignment import geometry as g
-from multiview.alignment.pipeline import align_project
 from multiview.errors import TrackingError
 from multiview.project import Project, Registration
 from multiview.tracking import available_trackers, get_tracker, run_tracking
@@ -16,14 +15,8 @@ from multiview.tracking.homography import HomographyTracker, governing_views
 
 
 @pytest.fixture(scope="module")
-def sample_aligned(tmp_path_factory):
-    from multiview.sample import make_sample
-
-    root = tmp_path_factory.mktemp("htrack")
-    seq = make_sample(root / "sample", seed=0, n_views=6)
-    proj = Project.create(seq.photos_dir, root / "base")
-    align_project(proj)
-    return seq, proj
+def sample_aligned(aligned_sample):
+    return aligned_sample
 
 
 def _fresh(sample_aligned, tmp_path) -> Project:
