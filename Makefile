@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SAM2_VERSION := 1.1.0
 DEMO   := demo
 
-.PHONY: install test demo clean
+.PHONY: install test demo clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-test: install
+# The browser tests drive Debian's chromium (Playwright cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests (needs root)"; \
+		apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 # The main job on the bundled sample, with the tracker that needs no model weights:

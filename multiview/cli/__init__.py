@@ -51,9 +51,9 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from . import align, checkpoints, export, init, prompt, show, status, track
+    from . import align, checkpoints, export, init, prompt, show, status, track, ui
 
-    for mod in (init, status, prompt, track, export, show, checkpoints, align):
+    for mod in (init, status, prompt, track, export, show, checkpoints, align, ui):
         main.add_command(mod.command)
 
 

@@ -537,7 +537,8 @@ class Project:
         self.update(lambda s: replace(s, prompts=tuple(p for p in s.prompts if p.id not in ids)))
 
     # ------------------------------------------------------------------ results
-    def _result_path(self, obj_id: int, view_id: str) -> Path:
+    def result_path(self, obj_id: int, view_id: str) -> Path:
+        """File of the stored result of ``obj_id`` on view ``view_id`` (a view id; it may not exist)."""
         return self.root / "results" / str(obj_id) / f"{view_id}.npz"
 
     def write_result(self, result: MaskResult) -> None:
@@ -556,12 +557,12 @@ class Project:
         arrays: dict[str, np.ndarray] = {"prob": result.prob, "meta": np.array(json.dumps(meta))}
         if result.valid is not None:
             arrays["valid"] = np.asarray(result.valid, dtype=bool)
-        atomic.write_npz(self._result_path(result.obj_id, result.view_id), **arrays)
+        atomic.write_npz(self.result_path(result.obj_id, result.view_id), **arrays)
 
     def read_result(self, obj_id: int, view: str) -> MaskResult | None:
         """The stored result of an object on a view, or None if there is none."""
         vid = self.view(view).id
-        f = self._result_path(obj_id, vid)
+        f = self.result_path(obj_id, vid)
         if not f.is_file():
             return None
         try:
@@ -578,7 +579,7 @@ class Project:
         )
 
     def has_result(self, obj_id: int, view: str) -> bool:
-        return self._result_path(obj_id, self.view(view).id).is_file()
+        return self.result_path(obj_id, self.view(view).id).is_file()
 
     def clear_results(self, obj_id: int | None = None) -> None:
         """Delete stored results (of one object, or all)."""
