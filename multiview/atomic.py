@@ -104,22 +104,15 @@ def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
 
 
 def write_image(path: str | os.PathLike[str], image: np.ndarray, ext: str | None = None) -> None:
-    """Encode ``image`` with OpenCV and write it atomically.
+    """Encode ``image`` (:func:`multiview.loading.encode_image`) and write it atomically.
 
     Args:
-        image: (H, W) uint8 or (H, W, 3) uint8 in **RGB** order.
+        image: (H, W) uint8, (H, W, 3) uint8 **RGB** or (H, W, 4) uint8 RGBA.
         ext: encoder extension such as ``".png"``; default from ``path``.
     """
-    import cv2
+    from .loading import encode_image
 
-    ext = ext or Path(path).suffix or ".png"
-    arr = image
-    if arr.ndim == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    ok, enc = cv2.imencode(ext, arr)
-    if not ok:  # pragma: no cover - OpenCV only fails on unsupported ext
-        raise OSError(f"could not encode image for {path}")
-    write_bytes(path, enc.tobytes())
+    write_bytes(path, encode_image(image, ext or Path(path).suffix or ".png"))
 
 
 @contextlib.contextmanager

@@ -314,6 +314,33 @@ def probe_photos(
     return infos
 
 
+def encode_image(image: np.ndarray, ext: str = ".png", params: list[int] | tuple[int, ...] = ()) -> bytes:
+    """Encode an image with OpenCV (the inverse of :func:`read_photo`'s colour order).
+
+    Args:
+        image: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8.
+        ext: encoder extension, e.g. ``".png"`` or ``".jpg"``.
+        params: OpenCV encoder flags, e.g. ``[cv2.IMWRITE_JPEG_QUALITY, 90]``.
+
+    Returns:
+        The encoded file's bytes.
+
+    Raises:
+        ValueError: OpenCV cannot encode this image with ``ext``.
+    """
+    import cv2
+
+    arr = image
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA)
+    elif arr.ndim == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(ext, arr, list(params))
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {ext} image of shape {image.shape}")
+    return buf.tobytes()
+
+
 def resize_prob(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize a soft mask to ``size`` by bilinear interpolation (never nearest on binary masks).
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from multiview import atomic
+from multiview.loading import encode_image
 from multiview.sample.camera import _plan_views
 from multiview.sample.errors import SampleExistsError, SampleFormatError, SampleValueError
 from multiview.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE, _render_panel
@@ -38,12 +39,10 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 
 def _encode(ext: str, img: np.ndarray, params: list[int] | None = None) -> bytes:
-    if img.ndim == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(ext, img, params or [])
-    if not ok:
-        raise SampleFormatError(f"OpenCV could not encode a {ext} image")
-    return buf.tobytes()
+    try:
+        return encode_image(img, ext, params or [])
+    except ValueError as exc:
+        raise SampleFormatError(str(exc)) from exc
 
 
 def _mask_png(mask: np.ndarray) -> bytes:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..loading import read_photo, resize_prob, working_size
+from ..loading import encode_image, read_photo, resize_prob, working_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project, View
@@ -65,22 +65,15 @@ class PreviewCache:
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
+    """JPEG of an (h, w, 3) RGB uint8 image."""
     import cv2
 
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return buf.tobytes()
+    return encode_image(rgb, ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality])
 
 
 def encode_png(img: np.ndarray) -> bytes:
     """PNG of an (h, w) grey, (h, w, 3) RGB or (h, w, 4) RGBA uint8 image."""
-    import cv2
-
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA)
-    elif img.ndim == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".png", img)
-    return buf.tobytes()
+    return encode_image(img, ".png")
 
 
 def mask_overlay(probs: Sequence[tuple[np.ndarray, tuple[int, int, int]]], size: tuple[int, int],

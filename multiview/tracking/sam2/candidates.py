@@ -83,12 +83,10 @@ def overlay(image: np.ndarray, prob: np.ndarray, color: tuple[int, int, int], po
     """Preview picture: (h, w, 3) uint8 RGB image with the mask tinted and outlined, and the click."""
     import cv2
 
-    m = prob > 0.5
+    from ...review.draw import overlay_mask
+
     out = image.copy()
-    tint = np.array(color, np.float32)
-    out[m] = (0.5 * out[m].astype(np.float32) + 0.5 * tint).astype(np.uint8)
-    contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(out, contours, -1, tuple(int(c) for c in color), 2)
+    overlay_mask(out, prob > 0.5, color, alpha=0.5)
     if point is not None:
         p = (int(round(point[0])), int(round(point[1])))
         cv2.circle(out, p, 6, (255, 255, 255), -1)
