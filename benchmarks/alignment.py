@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -42,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from multiview.alignment.geometry import apply_h, corner_error, coverage, invert  # noqa: E402
+from multiview.alignment.geometry import corner_error, coverage, invert  # noqa: E402
 from multiview.alignment.pipeline import align_project  # noqa: E402
 from multiview.alignment.register import AlignOptions  # noqa: E402
 from multiview.loading import read_photo  # noqa: E402
@@ -57,9 +58,15 @@ def machine() -> dict:
     import torch
 
     return {
-        "platform": platform.platform(), "python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "opencv": cv2.__version__, "numpy": np.__version__, "kornia": kornia.__version__, "torch": torch.__version__,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "opencv": cv2.__version__,
+        "numpy": np.__version__,
+        "kornia": kornia.__version__,
+        "torch": torch.__version__,
         "cv2_threads": cv2.getNumThreads(),
     }
 
@@ -108,8 +115,9 @@ def ncc(img_a: np.ndarray, img_b: np.ndarray, H_b_from_a: np.ndarray | None) -> 
     return float((x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum()))
 
 
-def run_sequence(name: str, folder: Path, ref: str, pairs: list[tuple[str, np.ndarray]], options: AlignOptions,
-                 tmp: Path) -> list[dict]:
+def run_sequence(
+    name: str, folder: Path, ref: str, pairs: list[tuple[str, np.ndarray]], options: AlignOptions, tmp: Path
+) -> list[dict]:
     """Align a dataset folder as a project; ``pairs`` = (view file, H_view_from_ref ground truth)."""
     proj = Project.create(folder, tmp / name, reference=ref, overwrite=True)
     t0 = time.perf_counter()
@@ -126,13 +134,24 @@ def run_sequence(name: str, folder: Path, ref: str, pairs: list[tuple[str, np.nd
         H_est = invert(reg.H_ref_from_view) if reg.ok else None  # view_from_ref
         bH, bn, bt = baseline(ref_img, img)
         row = {
-            "dataset": name, "pair": f"{ref_view.stem}->{v.stem}", "mp": round(v.width * v.height / 1e6, 2),
-            "registered": reg.ok, "inliers": reg.inliers, "method": reg.method, "reason": reg.reason,
-            "corner_mean": None, "corner_max": None,
+            "dataset": name,
+            "pair": f"{ref_view.stem}->{v.stem}",
+            "mp": round(v.width * v.height / 1e6, 2),
+            "registered": reg.ok,
+            "inliers": reg.inliers,
+            "method": reg.method,
+            "reason": reg.reason,
+            "corner_mean": None,
+            "corner_max": None,
             "seconds_per_view": round(total / n_views, 3),
-            "ncc_gt": ncc(ref_img, img, H_gt), "ncc_ours": ncc(ref_img, img, H_est),
-            "base_registered": bH is not None, "base_inliers": bn, "base_corner_mean": None, "base_corner_max": None,
-            "base_seconds": round(bt, 3), "ncc_base": ncc(ref_img, img, bH),
+            "ncc_gt": ncc(ref_img, img, H_gt),
+            "ncc_ours": ncc(ref_img, img, H_est),
+            "base_registered": bH is not None,
+            "base_inliers": bn,
+            "base_corner_mean": None,
+            "base_corner_max": None,
+            "base_seconds": round(bt, 3),
+            "ncc_base": ncc(ref_img, img, bH),
         }
         if H_est is not None:
             row["corner_mean"], row["corner_max"] = corner_error(H_est, H_gt, ref_view.size)
@@ -158,31 +177,48 @@ def accuracy(args) -> dict:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     f = lambda v, p=2: "-" if v is None else f"{v:.{p}f}"  # noqa: E731
-    print(f"{'dataset':12} {'pair':14} {'MP':>4} | {'ours mean/max px':>17} {'inl':>5} {'s/view':>6} | "
-          f"{'base mean/max px':>17} {'inl':>5} {'s':>5} | {'NCC gt':>6} {'ours':>6} {'base':>6}")
+    print(
+        f"{'dataset':12} {'pair':14} {'MP':>4} | {'ours mean/max px':>17} {'inl':>5} {'s/view':>6} | "
+        f"{'base mean/max px':>17} {'inl':>5} {'s':>5} | {'NCC gt':>6} {'ours':>6} {'base':>6}"
+    )
     for r in rows:
         ours = f"{f(r['corner_mean'])}/{f(r['corner_max'])}" if r["registered"] else "FAIL"
         base = f"{f(r['base_corner_mean'])}/{f(r['base_corner_max'])}" if r["base_registered"] else "FAIL"
-        print(f"{r['dataset']:12} {r['pair']:14} {r['mp']:>4} | {ours:>17} {r['inliers']:>5} {r['seconds_per_view']:>6.2f} | "
-              f"{base:>17} {r['base_inliers']:>5} {r['base_seconds']:>5.2f} | {f(r['ncc_gt'], 3):>6} "
-              f"{f(r['ncc_ours'], 3):>6} {f(r['ncc_base'], 3):>6}")
+        print(
+            f"{r['dataset']:12} {r['pair']:14} {r['mp']:>4} | "
+            f"{ours:>17} {r['inliers']:>5} {r['seconds_per_view']:>6.2f} | "
+            f"{base:>17} {r['base_inliers']:>5} {r['base_seconds']:>5.2f} | {f(r['ncc_gt'], 3):>6} "
+            f"{f(r['ncc_ours'], 3):>6} {f(r['ncc_base'], 3):>6}"
+        )
 
     def summary(prefix: str, reg_key: str) -> dict:
         ok = [r for r in rows if r[reg_key]]
         means = [r[f"{prefix}corner_mean"] for r in ok]
         maxes = [r[f"{prefix}corner_max"] for r in ok]
-        return {"registered": len(ok), "pairs": len(rows),
-                "mean_corner_error": float(np.mean(means)) if means else None,
-                "median_corner_error": float(np.median(means)) if means else None,
-                "pairs_mean_le_2px": int(sum(m <= 2 for m in means)),
-                "pairs_max_gt_4px": int(sum(m > 4 for m in maxes))}
+        return {
+            "registered": len(ok),
+            "pairs": len(rows),
+            "mean_corner_error": float(np.mean(means)) if means else None,
+            "median_corner_error": float(np.median(means)) if means else None,
+            "pairs_mean_le_2px": int(sum(m <= 2 for m in means)),
+            "pairs_max_gt_4px": int(sum(m > 4 for m in maxes)),
+        }
 
     s_ours, s_base = summary("", "registered"), summary("base_", "base_registered")
-    better_ncc = sum(1 for r in rows if r["ncc_ours"] is not None and r["ncc_gt"] is not None and r["ncc_ours"] > r["ncc_gt"])
+    better_ncc = sum(
+        1 for r in rows if r["ncc_ours"] is not None and r["ncc_gt"] is not None and r["ncc_ours"] > r["ncc_gt"]
+    )
     print(f"\nours:     {s_ours}\nbaseline: {s_base}")
-    print(f"pairs where multiview's homography fits the pixels better than the ground truth (NCC): {better_ncc}/{len(rows)}")
-    return {"kind": "accuracy", "options": vars(args), "rows": rows, "summary": {"ours": s_ours, "baseline": s_base,
-            "ours_ncc_above_gt": better_ncc}}
+    print(
+        "pairs where multiview's homography fits the pixels better than the ground truth (NCC): "
+        f"{better_ncc}/{len(rows)}"
+    )
+    return {
+        "kind": "accuracy",
+        "options": vars(args),
+        "rows": rows,
+        "summary": {"ours": s_ours, "baseline": s_base, "ours_ncc_above_gt": better_ncc},
+    }
 
 
 def long_wall(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -219,8 +255,8 @@ def scaling(args) -> dict:
         span0 = 1500.0
         sx, sy = 0.35 * span0, 0.5 * span0 * 3 / 4
         wall = long_wall(int(2 * span0 + sx * (cols - 1)), int(2 * span0 * 3 / 4 + sy * (rows - 1)))
-        W = int(round(np.sqrt(args.mp * 1e6 * 4 / 3)))
-        H = int(round(W * 3 / 4))
+        W = round(np.sqrt(args.mp * 1e6 * 4 / 3))
+        H = round(W * 3 / 4)
         rng = np.random.default_rng(0)
         photos = tmp / "photos"
         photos.mkdir()
@@ -232,8 +268,14 @@ def scaling(args) -> dict:
             cx = span0 + sx * c
             cy = span0 * 3 / 4 + sy * r
             span = span0 * rng.uniform(0.93, 1.07)
-            src = np.float32([[cx - span / 2, cy - span * 3 / 8], [cx + span / 2, cy - span * 3 / 8],
-                              [cx + span / 2, cy + span * 3 / 8], [cx - span / 2, cy + span * 3 / 8]])
+            src = np.float32(
+                [
+                    [cx - span / 2, cy - span * 3 / 8],
+                    [cx + span / 2, cy - span * 3 / 8],
+                    [cx + span / 2, cy + span * 3 / 8],
+                    [cx - span / 2, cy + span * 3 / 8],
+                ]
+            )
             src += rng.uniform(-0.05, 0.05, (4, 2)).astype(np.float32) * span
             dst = np.float32([[0, 0], [W, 0], [W, H], [0, H]])
             Hm = cv2.getPerspectiveTransform(src, dst)
@@ -254,15 +296,25 @@ def scaling(args) -> dict:
         t_align = time.perf_counter() - t0
         # Consecutive views in the order should be grid neighbours (8-neighbourhood).
         rc = [grid[v] for v in order.view_ids]
-        adjacent = [max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1 for a, b in zip(rc[:-1], rc[1:])]
+        adjacent = [max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1 for a, b in itertools.pairwise(rc)]
         n_ok = sum(r.ok for r in res.registrations.values())
-        out = {"kind": "scaling", "views": args.scale, "width": W, "height": H, "mp": round(W * H / 1e6, 1),
-               "render_s": round(t_render, 1), "init_s": round(t_create, 1), "order_s": round(t_order, 1),
-               "align_s": round(t_align, 1), "total_s": round(t_create + t_order + t_align, 1),
-               "grid": f"{rows}x{cols}", "registered": n_ok,
-               "order_neighbours_adjacent": f"{sum(adjacent)}/{len(adjacent)}",
-               "neighbour_score_min": float(min(order.neighbour_scores)),
-               "unregistered": {k: r.reason for k, r in res.registrations.items() if not r.ok}}
+        out = {
+            "kind": "scaling",
+            "views": args.scale,
+            "width": W,
+            "height": H,
+            "mp": round(W * H / 1e6, 1),
+            "render_s": round(t_render, 1),
+            "init_s": round(t_create, 1),
+            "order_s": round(t_order, 1),
+            "align_s": round(t_align, 1),
+            "total_s": round(t_create + t_order + t_align, 1),
+            "grid": f"{rows}x{cols}",
+            "registered": n_ok,
+            "order_neighbours_adjacent": f"{sum(adjacent)}/{len(adjacent)}",
+            "neighbour_score_min": float(min(order.neighbour_scores)),
+            "unregistered": {k: r.reason for k, r in res.registrations.items() if not r.ok},
+        }
         print(json.dumps(out, indent=1))
         return out
     finally:

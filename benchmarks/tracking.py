@@ -50,11 +50,12 @@ def make_frames(folder: Path, n: int) -> None:
 
     rng = np.random.default_rng(0)
     w, h = FRAME_SIZE
-    base = cv2.resize(rng.integers(0, 256, (h // 16, w // 16, 3), dtype=np.uint8), (w + 40 * n, h),
-                      interpolation=cv2.INTER_CUBIC)
+    base = cv2.resize(
+        rng.integers(0, 256, (h // 16, w // 16, 3), dtype=np.uint8), (w + 40 * n, h), interpolation=cv2.INTER_CUBIC
+    )
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        img = base[:, 40 * i: 40 * i + w].copy()  # a camera panning along a wall
+        img = base[:, 40 * i : 40 * i + w].copy()  # a camera panning along a wall
         cv2.circle(img, (w // 2, h // 2), h // 5, (40, 200, 250), -1)
         cv2.imwrite(str(folder / f"{i}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
 
@@ -106,9 +107,13 @@ def worker(impl: str, size: int, n: int, ckpt: Path, folder: Path, rss_only: boo
 
             def ref_click(k: int) -> None:
                 with torch.inference_mode():
-                    pred.add_new_points_or_box(run.state, mid if k % 2 == 0 else mid + 1, 2 + k,
-                                               points=np.array([[100.0, 100.0]], np.float32),
-                                               labels=np.array([1], np.int32))
+                    pred.add_new_points_or_box(
+                        run.state,
+                        mid if k % 2 == 0 else mid + 1,
+                        2 + k,
+                        points=np.array([[100.0, 100.0]], np.float32),
+                        labels=np.array([1], np.int32),
+                    )
 
             out["click_s"] = median_click(ref_click)
     else:
@@ -125,7 +130,8 @@ def worker(impl: str, size: int, n: int, ckpt: Path, folder: Path, rss_only: boo
         files = [folder / f"{i}.jpg" for i in range(n)]
         frames = ArrayFrames(
             [lambda f=f: cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files],
-            sizes=[FRAME_SIZE] * n, keys=[f"{f.name}:{f.stat().st_size}" for f in files],
+            sizes=[FRAME_SIZE] * n,
+            keys=[f"{f.name}:{f.stat().st_size}" for f in files],
         )
         with tempfile.TemporaryDirectory() as cache_dir:
             sess = Sam2Session(pred, frames, cache=FeatureCache(cache_dir), model_key=f"bench|{size}")
@@ -142,7 +148,8 @@ def worker(impl: str, size: int, n: int, ckpt: Path, folder: Path, rss_only: boo
                         pass
                 out["correction_s"] = time.perf_counter() - t
                 out["click_s"] = median_click(
-                    lambda k: sess.add_points(2 + k, mid if k % 2 == 0 else mid + 1, [(100.0, 100.0)], [1]))
+                    lambda k: sess.add_points(2 + k, mid if k % 2 == 0 else mid + 1, [(100.0, 100.0)], [1])
+                )
             out["encoded"] = sess.features.encoded
     out["peak_rss_mb"] = peak_rss_mb()
     return out
@@ -151,7 +158,6 @@ def worker(impl: str, size: int, n: int, ckpt: Path, folder: Path, rss_only: boo
 def compare_precision(size: int, n: int, ckpt: Path, folder: Path) -> dict:
     """Engine fp32 vs bf16 autocast on the same frames and click: time and per-view mask IoU."""
     import cv2
-    import torch
 
     from multiview.tracking.sam2.frames import ArrayFrames
     from multiview.tracking.sam2.model import load_predictor
@@ -173,16 +179,25 @@ def compare_precision(size: int, n: int, ckpt: Path, folder: Path) -> dict:
         u = np.logical_or(a, b).sum()
         ious.append(1.0 if u == 0 else float(np.logical_and(a, b).sum() / u))
     fg = [float(masks["fp32"][f].mean()) for f in range(n)]
-    return {"image_size": size, "views": n, "device": str(pred.device), "fp32_s": times["fp32"], "bf16_s": times["bf16"],
-            "iou_per_view": ious, "min_iou": min(ious), "fp32_foreground_fraction": fg}
+    return {
+        "image_size": size,
+        "views": n,
+        "device": str(pred.device),
+        "fp32_s": times["fp32"],
+        "bf16_s": times["bf16"],
+        "iou_per_view": ious,
+        "min_iou": min(ious),
+        "fp32_foreground_fraction": fg,
+    }
 
 
 def machine() -> dict:
     import torch
 
     try:
-        import sam2  # noqa: F401
         from importlib.metadata import version
+
+        import sam2  # noqa: F401
 
         sam2_v = version("sam2")
     except Exception:  # pragma: no cover
@@ -196,10 +211,15 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "python": platform.python_version(), "torch": torch.__version__, "sam2": sam2_v,
-        "numpy": np.__version__, "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sam2": sam2_v,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
     }
 
 
@@ -208,9 +228,14 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[512])
     ap.add_argument("--views", type=int, nargs="+", default=[8])
     ap.add_argument("--rss-only", action="store_true", help="only the first pass (peak RSS), no correction/click")
-    ap.add_argument("--compare-precision", action="store_true",
-                    help="instead: engine fp32 vs bf16 (time, per-view IoU) at each size, first --views value")
-    ap.add_argument("--out", type=Path, default=None, help="JSON file [default: benchmarks/results/tracking-<time>.json]")
+    ap.add_argument(
+        "--compare-precision",
+        action="store_true",
+        help="instead: engine fp32 vs bf16 (time, per-view IoU) at each size, first --views value",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=None, help="JSON file [default: benchmarks/results/tracking-<time>.json]"
+    )
     ap.add_argument("--worker", nargs=5, metavar=("IMPL", "SIZE", "N", "CKPT", "FOLDER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -232,12 +257,26 @@ def main() -> None:
             make_frames(tmp / "frames", args.views[0])
             res = [compare_precision(size, args.views[0], ckpt, tmp / "frames") for size in args.sizes]
             for r in res:
-                print(f"size {r['image_size']} views {r['views']} on {r['device']}: fp32 {r['fp32_s']:.1f} s, "
-                      f"bf16 {r['bf16_s']:.1f} s, min IoU bf16 vs fp32 {r['min_iou']:.4f}")
+                print(
+                    f"size {r['image_size']} views {r['views']} on {r['device']}: fp32 {r['fp32_s']:.1f} s, "
+                    f"bf16 {r['bf16_s']:.1f} s, min IoU bf16 vs fp32 {r['min_iou']:.4f}"
+                )
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             out = args.out or HERE / "results" / f"tracking-precision-{stamp}.json"
-            out.write_text(json.dumps({"benchmark": "tracking-precision", "created": stamp, "machine": machine(),
-                                       "model": MODEL, "weights": "random (seed 0)", "rows": res}, indent=2) + "\n")
+            out.write_text(
+                json.dumps(
+                    {
+                        "benchmark": "tracking-precision",
+                        "created": stamp,
+                        "machine": machine(),
+                        "model": MODEL,
+                        "weights": "random (seed 0)",
+                        "rows": res,
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
             print(f"wrote {out}")
             return
         for n in args.views:
@@ -254,25 +293,48 @@ def main() -> None:
                         raise SystemExit(f"{impl} {size} {n} failed")
                     row = json.loads(res.stdout.strip().splitlines()[-1])
                     rows.append(row)
-                    print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
-                          flush=True)
+                    print(
+                        " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                        flush=True,
+                    )
     print()
-    print(f"{'size':>5} {'views':>5} | {'first pass s (ref/eng)':>24} | {'correction s (ref/eng, ratio)':>31} | "
-          f"{'click s (ref/eng)':>18} | {'peak RSS MB (ref/eng)':>22}")
+    print(
+        f"{'size':>5} {'views':>5} | {'first pass s (ref/eng)':>24} | {'correction s (ref/eng, ratio)':>31} | "
+        f"{'click s (ref/eng)':>18} | {'peak RSS MB (ref/eng)':>22}"
+    )
     by = {(r["impl"], r["image_size"], r["views"]): r for r in rows}
     for n in args.views:
         for size in args.sizes:
             ref, eng = by[("reference", size, n)], by[("engine", size, n)]
-            corr = (f"{ref['correction_s']:.1f} / {eng['correction_s']:.1f}, {eng['correction_s'] / ref['correction_s']:.2f}x"
-                    if "correction_s" in eng else "-")
+            corr = (
+                f"{ref['correction_s']:.1f} / {eng['correction_s']:.1f}, "
+                f"{eng['correction_s'] / ref['correction_s']:.2f}x"
+                if "correction_s" in eng
+                else "-"
+            )
             click = f"{ref['click_s']:.2f} / {eng['click_s']:.3f}" if "click_s" in eng else "-"
-            print(f"{size:>5} {n:>5} | {ref['first_pass_s']:>11.1f} / {eng['first_pass_s']:<10.1f} | {corr:>31} | "
-                  f"{click:>18} | {ref['peak_rss_mb']:>10.0f} / {eng['peak_rss_mb']:<9.0f}")
+            print(
+                f"{size:>5} {n:>5} | {ref['first_pass_s']:>11.1f} / {eng['first_pass_s']:<10.1f} | {corr:>31} | "
+                f"{click:>18} | {ref['peak_rss_mb']:>10.0f} / {eng['peak_rss_mb']:<9.0f}"
+            )
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or HERE / "results" / f"tracking-{'rss-' if args.rss_only else ''}{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "tracking", "created": stamp, "machine": machine(), "model": MODEL,
-                               "frame_size": FRAME_SIZE, "rss_only": args.rss_only, "rows": rows}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "tracking",
+                "created": stamp,
+                "machine": machine(),
+                "model": MODEL,
+                "frame_size": FRAME_SIZE,
+                "rss_only": args.rss_only,
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nwrote {out}")
 
 

@@ -16,14 +16,38 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 from .errors import (  # noqa: E402
-    AlignmentError, CheckpointError, ExportError, MultiviewError, PhotoError, PhotoSetError, ProjectError,
-    ProjectExistsError, TrackingError, ValidationError,
+    AlignmentError,
+    CheckpointError,
+    ExportError,
+    MultiviewError,
+    PhotoError,
+    PhotoSetError,
+    ProjectError,
+    ProjectExistsError,
+    TrackingError,
+    ValidationError,
 )
-from .project import MaskResult, ObjectInfo, Ordering, Project, Prompt, Registration, View  # noqa: E402
 from .export.h5 import read_h5  # noqa: E402  (h5py is imported only when read_h5 runs)
+from .project import MaskResult, ObjectInfo, Ordering, Project, Prompt, Registration, View  # noqa: E402
 
 __all__ = [
-    "__version__", "AlignmentError", "CheckpointError", "ExportError", "MaskResult", "MultiviewError",
-    "ObjectInfo", "Ordering", "PhotoError", "PhotoSetError", "Project", "ProjectError", "ProjectExistsError",
-    "Prompt", "Registration", "TrackingError", "ValidationError", "View", "read_h5",
+    "AlignmentError",
+    "CheckpointError",
+    "ExportError",
+    "MaskResult",
+    "MultiviewError",
+    "ObjectInfo",
+    "Ordering",
+    "PhotoError",
+    "PhotoSetError",
+    "Project",
+    "ProjectError",
+    "ProjectExistsError",
+    "Prompt",
+    "Registration",
+    "TrackingError",
+    "ValidationError",
+    "View",
+    "__version__",
+    "read_h5",
 ]

@@ -118,7 +118,7 @@ def _decode_error(path: Path, exc: BaseException) -> PhotoError:
     )
 
 
-def _to_rgb8(img: "Image.Image") -> np.ndarray:  # noqa: F821 - PIL imported lazily
+def _to_rgb8(img: Image.Image) -> np.ndarray:  # noqa: F821 - PIL imported lazily
     """Convert a Pillow image of any mode to (H, W, 3) uint8 RGB."""
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
@@ -278,9 +278,7 @@ def probe_photo(path: str | os.PathLike[str], *, check_decode: bool = True, max_
     return PhotoInfo(path, int(w), int(h), file_sha256(path), int(st.st_size), int(st.st_mtime_ns))
 
 
-def probe_photos(
-    paths: Iterable[Path], progress: Callable[[int, int, Path], None] | None = None
-) -> list[PhotoInfo]:
+def probe_photos(paths: Iterable[Path], progress: Callable[[int, int, Path], None] | None = None) -> list[PhotoInfo]:
     """Probe every photo and refuse duplicates (identical file content).
 
     Args:

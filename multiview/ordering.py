@@ -4,13 +4,15 @@
 candidate pairs only; features and matches cached in the project), scores each
 pair by shared area times match confidence, and finds the open path through all
 views with the least total ``1 - score`` (exact for up to 10 views, otherwise
-greedy-edge and nearest-neighbour starts improved by 2-opt and or-opt). The result depends only on the photos' content, never
+greedy-edge and nearest-neighbour starts improved by 2-opt and or-opt). The result depends only on the photos'
+content, never
 on the order the files were listed; of the two directions of the path, the one
 closer to file-name order is returned.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -29,7 +31,7 @@ EXACT_UP_TO = 10
 
 
 def _path_cost(path: Sequence[int], cost: np.ndarray) -> float:
-    return float(sum(cost[a, b] for a, b in zip(path[:-1], path[1:])))
+    return float(sum(cost[a, b] for a, b in itertools.pairwise(path)))
 
 
 def _exact_path(cost: np.ndarray) -> list[int]:
@@ -78,7 +80,7 @@ def _two_opt(path: list[int], cost: np.ndarray) -> list[int]:
                 old = (cost[a, b] if a is not None else 0) + (cost[c, d] if d is not None else 0)
                 new = (cost[a, c] if a is not None else 0) + (cost[b, d] if d is not None else 0)
                 if new < old - 1e-9:
-                    path[i:k + 1] = path[i:k + 1][::-1]
+                    path[i : k + 1] = path[i : k + 1][::-1]
                     improved = True
     return path
 
@@ -131,11 +133,11 @@ def _or_opt(path: list[int], cost: np.ndarray) -> bool:
 
     for seg in (1, 2, 3):
         for i in range(0, n - seg + 1):
-            block = path[i:i + seg]
+            block = path[i : i + seg]
             p = path[i - 1] if i > 0 else None
             q = path[i + seg] if i + seg < n else None
             gain = c(p, block[0]) + c(block[-1], q) - c(p, q)
-            rest = path[:i] + path[i + seg:]
+            rest = path[:i] + path[i + seg :]
             for j in range(0, len(rest) + 1):
                 if j == i:
                     continue
@@ -205,7 +207,7 @@ def order_from_scores(scores: np.ndarray, keys: Sequence[str], names_rank: Seque
     return path
 
 
-def auto_order(project: "Project", progress: Callable[[str, int, int], None] | None = None) -> "Ordering":
+def auto_order(project: Project, progress: Callable[[str, int, int], None] | None = None) -> Ordering:
     """Order views so that neighbours overlap most.
 
     Features (``cache/features``) and pair matches (``cache/pairs``) are cached, so a
@@ -234,7 +236,7 @@ def auto_order(project: "Project", progress: Callable[[str, int, int], None] | N
         rank[i] = r
     path = order_from_scores(graph.scores, [v.sha256 for v in views], rank)
     ids = tuple(views[i].id for i in path)
-    nscores = tuple(round(float(graph.scores[a, b]), 4) for a, b in zip(path[:-1], path[1:]))
+    nscores = tuple(round(float(graph.scores[a, b]), 4) for a, b in itertools.pairwise(path))
     weak = [f"{ids[k]}-{ids[k + 1]}" for k, s in enumerate(nscores) if s == 0.0]
     if weak:
         log.warning("no overlap found between neighbours %s; those views may not register", ", ".join(weak))
@@ -242,7 +244,7 @@ def auto_order(project: "Project", progress: Callable[[str, int, int], None] | N
     return Ordering("auto", ids, nscores)
 
 
-def best_connected_view(project: "Project") -> str:
+def best_connected_view(project: Project) -> str:
     """Id of the view with the largest total pair score, a good default reference.
 
     Uses the pair table that :func:`auto_order` stored in the ``"ordering"`` section;

@@ -99,10 +99,17 @@ def build_project(
         elif i in unregistered:
             regs[v.id] = Registration(v.id, "unregistered", None, reason="too few matches")
         else:
-            regs[v.id] = Registration(v.id, "registered", H_ref_from_view / H_ref_from_view[2, 2], inliers=200,
-                                      reproj_error=0.5, overlap=0.9, method="known")
+            regs[v.id] = Registration(
+                v.id,
+                "registered",
+                H_ref_from_view / H_ref_from_view[2, 2],
+                inliers=200,
+                reproj_error=0.5,
+                overlap=0.9,
+                method="known",
+            )
     proj.set_registrations(regs)
-    for oid, m in masks.items():
+    for oid in masks:
         proj.add_object(oid, {1: "figure", 2: "lacuna"}[oid])
     src_views = [views[k].id for k in prompted]
     for k in prompted:
@@ -115,9 +122,14 @@ def build_project(
             c = np.array([xs.mean(), ys.mean(), 1.0])
             q = Hs[v.id] @ c
             proj.add_prompt(v.id, oid, points=[(q[0] / q[2], q[1] / q[2])], labels=[1])
-    built = Built(proj, Hs, size, masks,
-                  drift_view=views[drift_view].id if drift_view is not None else None,
-                  lost_view=views[lost_view].id if lost_view is not None else None)
+    built = Built(
+        proj,
+        Hs,
+        size,
+        masks,
+        drift_view=views[drift_view].id if drift_view is not None else None,
+        lost_view=views[lost_view].id if lost_view is not None else None,
+    )
     for i, v in enumerate(views if results else ()):
         S = scale_between(v.size, v.work_size)
         for oid, m in masks.items():
@@ -132,6 +144,5 @@ def build_project(
                 prob = np.zeros_like(prob)
                 present = 0.05
             src = None if v.id in src_views else min(src_views, key=lambda s: abs(proj.view_index(s) - i))
-            proj.write_result(MaskResult(oid, v.id, prob, None, 0.9, present, "homography", src,
-                                         {"model": "test"}))
+            proj.write_result(MaskResult(oid, v.id, prob, None, 0.9, present, "homography", src, {"model": "test"}))
     return built

@@ -5,14 +5,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
+from helpers import textured, write_rgb
 from PIL import Image
 
 from multiview.errors import PhotoError, PhotoSetError
 from multiview.loading import (
-    probe_photo, probe_photos, read_photo, resize_prob, scale_between, scan_photos, working_size,
+    probe_photo,
+    probe_photos,
+    read_photo,
+    resize_prob,
+    scale_between,
+    scan_photos,
+    working_size,
 )
-
-from helpers import textured, write_rgb
 
 
 def test_scan_sorts_naturally_and_lists_sidecars(photo_dir: Path) -> None:
@@ -34,7 +39,7 @@ def test_modes_become_rgb(tmp_path: Path, mode: str) -> None:
     rgb = textured(40, 30, 5)
     img = Image.fromarray(rgb)
     if mode == "I;16":
-        img = Image.fromarray((rgb[..., 0].astype(np.uint16) * 257))
+        img = Image.fromarray(rgb[..., 0].astype(np.uint16) * 257)
         f = tmp_path / "a.png"
     elif mode == "CMYK":
         img = img.convert("CMYK")
@@ -52,7 +57,7 @@ def test_modes_become_rgb(tmp_path: Path, mode: str) -> None:
 
 
 def test_16bit_tiff_is_scaled_not_clipped(tmp_path: Path) -> None:
-    rgb16 = (textured(40, 30, 6).astype(np.uint16) * 257)
+    rgb16 = textured(40, 30, 6).astype(np.uint16) * 257
     tifffile.imwrite(tmp_path / "a.tiff", rgb16)
     out = read_photo(tmp_path / "a.tiff")
     np.testing.assert_array_equal(out, (rgb16 // 257).astype(np.uint8))
@@ -76,8 +81,12 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
 def test_raw_dng_is_decoded(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     cfa = rng.integers(500, 3500, size=(64, 96), dtype=np.uint16)
-    tags = [(50706, "B", 4, (1, 4, 0, 0), True), (33421, "H", 2, (2, 2), True),
-            (33422, "B", 4, (0, 1, 1, 2), True), (50717, "I", 1, 4095, True)]
+    tags = [
+        (50706, "B", 4, (1, 4, 0, 0), True),
+        (33421, "H", 2, (2, 2), True),
+        (33422, "B", 4, (0, 1, 1, 2), True),
+        (50717, "I", 1, 4095, True),
+    ]
     tifffile.imwrite(tmp_path / "shot.dng", cfa, photometric=32803, extratags=tags)
     out = read_photo(tmp_path / "shot.dng")
     assert out.shape == (64, 96, 3) and out.dtype == np.uint8 and out.std() > 0
@@ -107,7 +116,7 @@ def test_duplicates_and_stem_clashes(tmp_path: Path) -> None:
     a = write_rgb(tmp_path / "a.png", textured(40, 30, 1))
     b = tmp_path / "b.png"
     b.write_bytes(a.read_bytes())
-    with pytest.raises(PhotoError, match="'b.png' is a duplicate of 'a.png'"):
+    with pytest.raises(PhotoError, match=r"'b\.png' is a duplicate of 'a\.png'"):
         probe_photos([a, b])
     c = write_rgb(tmp_path / "a.jpg", textured(40, 30, 2))
     with pytest.raises(PhotoError, match="share the name 'a'"):
@@ -146,8 +155,9 @@ def test_60mp_jpeg_working_copy_has_bounded_memory(tmp_path: Path) -> None:
         "a = read_photo(sys.argv[1], max_side=2048); "
         "print(a.shape[1], a.shape[0], (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "huge.jpg")], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "huge.jpg")], capture_output=True, text=True, check=True
+    ).stdout.split()
     w, h, grew_mb = map(int, out)
     assert (w, h) == (2048, 1525)
     assert grew_mb < 100, f"peak memory grew by {grew_mb} MB"

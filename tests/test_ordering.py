@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_auto_order_on_sample_ignores_file_listing(tmp_path):
     sec = proj.section("ordering")
     score = {frozenset((r["a"], r["b"])): r["score"] for r in sec["pairs"]}
     names = [v.id for v in sorted(proj.views, key=lambda v: v.id)]
-    by_name = sum(score[frozenset(p)] for p in zip(names[:-1], names[1:]))
+    by_name = sum(score[frozenset(p)] for p in itertools.pairwise(names))
     assert sum(o1.neighbour_scores) >= by_name - 1e-9
     # Rename the photos so that they list in another order.
     shuffled = tmp_path / "shuffled"
@@ -87,9 +88,14 @@ def test_best_connected_view_is_the_default_reference_of_auto_order(photo_dir, t
 
     proj = Project.create(photo_dir, tmp_path / "p")
     assert best_connected_view(proj) == proj.ordering.view_ids[1]  # no pair table: the middle view
-    proj.set_section("ordering", {"pairs": [
-        {"a": "IMG_1.png", "b": "IMG_2.jpg", "score": 0.2},
-        {"a": "IMG_1.png", "b": "IMG_10.png", "score": 0.7},
-        {"a": "IMG_2.jpg", "b": "IMG_10.png", "score": 0.1},
-    ]})
+    proj.set_section(
+        "ordering",
+        {
+            "pairs": [
+                {"a": "IMG_1.png", "b": "IMG_2.jpg", "score": 0.2},
+                {"a": "IMG_1.png", "b": "IMG_10.png", "score": 0.7},
+                {"a": "IMG_2.jpg", "b": "IMG_10.png", "score": 0.1},
+            ]
+        },
+    )
     assert best_connected_view(proj) == "IMG_1.png"  # 0.9 against 0.8 and 0.3

@@ -327,5 +327,5 @@ def test_script(tmp_path: Path) -> None:
     assert load_sample(out).view_names == NAMES[:2]
     run = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 1 and "--overwrite" in run.stderr
-    run = subprocess.run(cmd + ["--overwrite"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    run = subprocess.run([*cmd, "--overwrite"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 0, run.stderr

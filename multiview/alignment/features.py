@@ -58,7 +58,7 @@ class Features:
     def __len__(self) -> int:
         return len(self.xy)
 
-    def strongest(self, k: int) -> "Features":
+    def strongest(self, k: int) -> Features:
         """The ``k`` strongest keypoints (features are stored strongest first)."""
         if k >= len(self):
             return self
@@ -114,8 +114,12 @@ def detect(
     m = None if mask is None else (np.asarray(mask) > 0).astype(np.uint8) * 255
     kps, desc = sift.detectAndCompute(grey, m)
     if desc is None or not kps:
-        return (np.zeros((0, 2), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32),
-                np.zeros((0, 128), np.float32))
+        return (
+            np.zeros((0, 2), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.float32),
+            np.zeros((0, 128), np.float32),
+        )
     resp = np.array([k.response for k in kps], dtype=np.float32)
     order = np.lexsort((np.arange(len(kps)), -resp))
     kps = [kps[i] for i in order]
@@ -157,14 +161,14 @@ def extract_features(
     return Features(xy_o, (size * S[0, 0]).astype(np.float32), angle, desc, (int(orig_size[0]), int(orig_size[1])))
 
 
-def _cache_key(view: "View", max_side: int, max_features: int) -> str:
+def _cache_key(view: View, max_side: int, max_features: int) -> str:
     h = hashlib.sha1(f"{view.sha256}:{max_side}:{max_features}:{_CACHE_VERSION}".encode()).hexdigest()[:16]
     return f"{Path(view.id).stem}-{h}.npz"
 
 
 def view_features(
-    project: "Project",
-    view: "View",
+    project: Project,
+    view: View,
     *,
     max_side: int = FEATURE_MAX_SIDE,
     max_features: int = MAX_FEATURES,
@@ -182,14 +186,18 @@ def view_features(
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as z:
-                return Features(z["xy"], z["scale"], z["angle"], z["desc"].astype(np.float32),
-                                (int(z["size"][0]), int(z["size"][1])))
+                return Features(
+                    z["xy"],
+                    z["scale"],
+                    z["angle"],
+                    z["desc"].astype(np.float32),
+                    (int(z["size"][0]), int(z["size"][1])),
+                )
         except (OSError, ValueError, KeyError):
             log.warning("feature cache %s is damaged; recomputing", path.name)
     if image is None:
         image = read_photo(view.path, max_side=max(max_side, 64))
     f = extract_features(image, view.size, max_side=max_side, max_features=max_features)
-    atomic.write_npz(path, xy=f.xy, scale=f.scale, angle=f.angle, desc=f.desc.astype(np.float16),
-                     size=np.array(f.size))
+    atomic.write_npz(path, xy=f.xy, scale=f.scale, angle=f.angle, desc=f.desc.astype(np.float16), size=np.array(f.size))
     log.debug("features of %s: %d keypoints", view.id, len(f))
     return f

@@ -70,12 +70,12 @@ class PseudoVideo:
     number of views. ``len(video)`` is the number of views; ``video[i]`` a :class:`Frame`.
     """
 
-    def __init__(self, project: "Project", mode: str = "unaligned") -> None:
+    def __init__(self, project: Project, mode: str = "unaligned") -> None:
         if mode not in MODES:
             raise ValidationError(f"frame mode '{mode}' is unknown; use one of {', '.join(MODES)}")
         self.project = project
         self.mode = mode
-        self.views: tuple["View", ...] = project.views
+        self.views: tuple[View, ...] = project.views
         self.view_ids = tuple(v.id for v in self.views)
         self._H: list[np.ndarray] = []
         self._registered: list[bool] = []
@@ -157,7 +157,7 @@ class PseudoVideo:
             return Frame(i, v.id, img, np.ones(img.shape[:2], dtype=bool), self.H_frame_from_orig(i))
         return self._aligned_frame(i, v, img)
 
-    def _aligned_frame(self, i: int, v: "View", img: np.ndarray) -> Frame:
+    def _aligned_frame(self, i: int, v: View, img: np.ndarray) -> Frame:
         import cv2
 
         W, H = self.canvas_size  # type: ignore[misc]
@@ -168,12 +168,14 @@ class PseudoVideo:
         src = img
         if area < 0.25:
             f = max(np.sqrt(area) * 1.5, 8 / min(img.shape[:2]))
-            src = cv2.resize(img, (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f))),
-                             interpolation=cv2.INTER_AREA)
+            src = cv2.resize(
+                img, (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f))), interpolation=cv2.INTER_AREA
+            )
             H_f_from_w = compose(H_f_from_w, scale_between((src.shape[1], src.shape[0]), v.work_size))
         fill = tuple(float(c) for c in img.reshape(-1, 3).mean(0))
-        out = cv2.warpPerspective(src, H_f_from_w, (W, H), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+        out = cv2.warpPerspective(
+            src, H_f_from_w, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+        )
         valid = coverage(H_f_from_w, (src.shape[1], src.shape[0]), (W, H))
         return Frame(i, v.id, out, valid, H_f_from_o.copy(), self._registered[i])
 
@@ -222,6 +224,6 @@ class PseudoVideo:
         return u8, (None if valid.all() else valid)
 
 
-def pseudo_video(project: "Project", mode: str = "unaligned") -> PseudoVideo:
+def pseudo_video(project: Project, mode: str = "unaligned") -> PseudoVideo:
     """The frames trackers see, in pseudo-video order (see :class:`PseudoVideo`)."""
     return PseudoVideo(project, mode)

@@ -27,9 +27,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..project import MaskResult, Project, Registration, View
 
 __all__ = [
-    "apply_h", "compose", "invert", "normalize_h", "H_work_from_orig", "H_orig_from_work",
-    "H_ref_from_work", "corners", "corner_error", "warp_prob", "warp_result_to_ref", "polygon_area",
-    "footprint", "coverage", "mask_iou",
+    "H_orig_from_work",
+    "H_ref_from_work",
+    "H_work_from_orig",
+    "apply_h",
+    "compose",
+    "corner_error",
+    "corners",
+    "coverage",
+    "footprint",
+    "invert",
+    "mask_iou",
+    "normalize_h",
+    "polygon_area",
+    "warp_prob",
+    "warp_result_to_ref",
 ]
 
 
@@ -99,17 +111,17 @@ def invert(H: np.ndarray) -> np.ndarray:
     return normalize_h(Hi)
 
 
-def H_work_from_orig(view: "View") -> np.ndarray:
+def H_work_from_orig(view: View) -> np.ndarray:
     """(3, 3) scale mapping original photo pixels of ``view`` to its working-copy pixels."""
     return scale_between(view.size, view.work_size)
 
 
-def H_orig_from_work(view: "View") -> np.ndarray:
+def H_orig_from_work(view: View) -> np.ndarray:
     """(3, 3) scale mapping working-copy pixels of ``view`` to original photo pixels."""
     return scale_between(view.work_size, view.size)
 
 
-def H_ref_from_work(reg: "Registration", view: "View") -> np.ndarray:
+def H_ref_from_work(reg: Registration, view: View) -> np.ndarray:
     """(3, 3) map from the view's working pixels to the reference plane (reference original pixels).
 
     Raises:
@@ -194,7 +206,11 @@ def warp_prob(
     W, Hh = int(dst_size[0]), int(dst_size[1])
     H = normalize_h(H_dst_from_src)
     warped = cv2.warpPerspective(
-        data, H, (W, Hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+        data,
+        H,
+        (W, Hh),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
     )
     valid = coverage(H, (src.shape[1], src.shape[0]), (W, Hh))
     warped[~valid] = border
@@ -221,8 +237,8 @@ def coverage(H_dst_from_src: np.ndarray, src_size: tuple[int, int], dst_size: tu
 
 
 def warp_result_to_ref(
-    project: "Project",
-    result: "MaskResult",
+    project: Project,
+    result: MaskResult,
     ref_size: tuple[int, int] | None = None,
     H_canvas_from_ref: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:

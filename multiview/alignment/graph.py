@@ -30,8 +30,9 @@ ALL_PAIRS_UP_TO = 12
 NEIGHBOURS = 5
 
 
-def global_similarity(feats: Sequence[Features], per_view: int = 300, ratio: float = 0.8,
-                      chunk: int = 1024) -> np.ndarray:
+def global_similarity(
+    feats: Sequence[Features], per_view: int = 300, ratio: float = 0.8, chunk: int = 1024
+) -> np.ndarray:
     """Cheap similarity of every pair of views: ratio-test matches among their strongest keypoints.
 
     Each view contributes its ``per_view`` strongest descriptors; one matrix product
@@ -54,18 +55,20 @@ def global_similarity(feats: Sequence[Features], per_view: int = 300, ratio: flo
     counts = np.zeros((n, n), np.float64)
     owner = np.repeat(np.arange(n), k)
     for s in range(0, len(D), chunk):
-        q = D[s:s + chunk]
+        q = D[s : s + chunk]
         # Squared distance of unit vectors: 2 - 2 cos.
         d2 = np.maximum(2.0 - 2.0 * (q @ D.T), 0.0).reshape(len(q), n, k)
         two = np.partition(d2, 1, axis=2)[:, :, :2]
         ok = two[:, :, 0] < (ratio * ratio) * two[:, :, 1]
-        np.add.at(counts, owner[s:s + len(q)], ok.astype(np.float64))
+        np.add.at(counts, owner[s : s + len(q)], ok.astype(np.float64))
     sim = (counts + counts.T) / (2.0 * k)
     np.fill_diagonal(sim, 1.0)
     return sim
 
 
-def candidate_pairs(sim: np.ndarray, neighbours: int = NEIGHBOURS, all_up_to: int = ALL_PAIRS_UP_TO) -> list[tuple[int, int]]:
+def candidate_pairs(
+    sim: np.ndarray, neighbours: int = NEIGHBOURS, all_up_to: int = ALL_PAIRS_UP_TO
+) -> list[tuple[int, int]]:
     """Pairs worth matching fully: all of them for small sets, else each view's top ``neighbours``.
 
     Args:

@@ -47,8 +47,9 @@ class PairMatch:
         return self.H_b_from_a is not None
 
 
-def ratio_match(desc_a: np.ndarray, desc_b: np.ndarray, ratio: float = RATIO, *, mutual: bool = True
-                ) -> tuple[np.ndarray, np.ndarray]:
+def ratio_match(
+    desc_a: np.ndarray, desc_b: np.ndarray, ratio: float = RATIO, *, mutual: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Nearest-neighbour matches passing Lowe's ratio test (optionally mutual).
 
     Args:
@@ -79,8 +80,13 @@ def ratio_match(desc_a: np.ndarray, desc_b: np.ndarray, ratio: float = RATIO, *,
 
 
 def guided_match(
-    xy_a: np.ndarray, desc_a: np.ndarray, xy_b: np.ndarray, desc_b: np.ndarray,
-    H_b_from_a: np.ndarray, radius: float, ratio: float = 0.9,
+    xy_a: np.ndarray,
+    desc_a: np.ndarray,
+    xy_b: np.ndarray,
+    desc_b: np.ndarray,
+    H_b_from_a: np.ndarray,
+    radius: float,
+    ratio: float = 0.9,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Matches constrained by a predicted homography: only keypoints of ``b`` within
     ``radius`` pixels of the predicted position compete, then a ratio test among them.
@@ -122,7 +128,7 @@ def guided_match(
     r2 = radius * radius
     qi_l, bi_l, d_l = [], [], []
     for s in range(0, len(qa), 1024):
-        cqs = cq[s:s + 1024]
+        cqs = cq[s : s + 1024]
         qidx = np.arange(s, s + len(cqs))
         for dy in (-1, 0, 1):
             for dx in (-1, 0, 1):
@@ -193,8 +199,14 @@ def plausible(H: np.ndarray, size_a: tuple[int, int], size_b: tuple[int, int]) -
 
 
 def estimate_homography(
-    pts_a: np.ndarray, pts_b: np.ndarray, *, thresh: float = 3.0, size_a=None, size_b=None,
-    min_inliers: int = MIN_INLIERS, max_iters: int = 10000,
+    pts_a: np.ndarray,
+    pts_b: np.ndarray,
+    *,
+    thresh: float = 3.0,
+    size_a=None,
+    size_b=None,
+    min_inliers: int = MIN_INLIERS,
+    max_iters: int = 10000,
 ) -> PairMatch:
     """Robust ``H_b_from_a`` from putative correspondences with ``cv2.USAC_MAGSAC``.
 
@@ -251,8 +263,15 @@ def refit(pts_a: np.ndarray, pts_b: np.ndarray, H0: np.ndarray, thresh: float) -
 PAIR_FEATURES = 4000
 
 
-def match_features(fa: Features, fb: Features, *, ratio: float = RATIO, thresh: float = 3.0,
-                   min_inliers: int = MIN_INLIERS, max_features: int = PAIR_FEATURES) -> PairMatch:
+def match_features(
+    fa: Features,
+    fb: Features,
+    *,
+    ratio: float = RATIO,
+    thresh: float = 3.0,
+    min_inliers: int = MIN_INLIERS,
+    max_features: int = PAIR_FEATURES,
+) -> PairMatch:
     """Unguided matching of two views: ratio test + mutual check + MAGSAC. Returns ``H_b_from_a``.
 
     Only the ``max_features`` strongest keypoints of each view take part (refinement
@@ -262,5 +281,4 @@ def match_features(fa: Features, fb: Features, *, ratio: float = RATIO, thresh: 
     ia, ib = ratio_match(fa.desc, fb.desc, ratio)
     # Scale the threshold with the photo size: 3 px on a ~1000 px photo.
     t = thresh * max(1.0, max(fb.size) / 1200)
-    return estimate_homography(fa.xy[ia], fb.xy[ib], thresh=t, size_a=fa.size, size_b=fb.size,
-                               min_inliers=min_inliers)
+    return estimate_homography(fa.xy[ia], fb.xy[ib], thresh=t, size_a=fa.size, size_b=fb.size, min_inliers=min_inliers)

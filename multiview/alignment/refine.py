@@ -22,7 +22,7 @@ import numpy as np
 
 from ..loading import scale_between
 from .features import Features, detect, to_grey
-from .geometry import apply_h, compose, coverage, invert, polygon_area, footprint
+from .geometry import apply_h, compose, coverage, footprint, invert, polygon_area
 from .matching import estimate_homography, guided_match, refit
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,9 @@ def rewarp_refine(
     S_v_from_img = scale_between((img.shape[1], img.shape[0]), view_size)
     H_rF_from_img = compose(H_rF_from_v, S_v_from_img)
     grey = to_grey(img)
-    warped = cv2.warpPerspective(grey, H_rF_from_img, ref_F_size, flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    warped = cv2.warpPerspective(
+        grey, H_rF_from_img, ref_F_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     valid = coverage(H_rF_from_img, (img.shape[1], img.shape[0]), ref_F_size)
     valid = cv2.erode(valid.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     if valid.sum() < 1000:
@@ -130,8 +131,14 @@ def rewarp_refine(
         # Correspondences back in original pixels (view points through the inverse pre-warp).
         pv = apply_h(invert(H_rF_from_v), pw)
         pr_o = apply_h(S_r_from_rF, pr)
-        best = Refined(H_full, int(inl.sum()), _fit_error(H_full, pv, pr_o), ("rewarp",), pv.astype(np.float32),
-                       pr_o.astype(np.float32))
+        best = Refined(
+            H_full,
+            int(inl.sum()),
+            _fit_error(H_full, pv, pr_o),
+            ("rewarp",),
+            pv.astype(np.float32),
+            pr_o.astype(np.float32),
+        )
     return best
 
 
@@ -171,8 +178,9 @@ def ecc_refine(
     before = _ncc(t, wimg, valid > 0)
     W = np.eye(3, dtype=np.float32)
     try:
-        _, W = cv2.findTransformECC(t, wimg, W, cv2.MOTION_HOMOGRAPHY,
-                                    (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-6), valid, 5)
+        _, W = cv2.findTransformECC(
+            t, wimg, W, cv2.MOTION_HOMOGRAPHY, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-6), valid, 5
+        )
     except cv2.error:
         return None
     # W maps template (reference F) pixels to warped-view pixels: H_warped_from_rF.

@@ -89,8 +89,13 @@ def overlap_with_ref(H_ref_from_view: np.ndarray, view_size: tuple[int, int], re
     return float(np.clip(inter / a, 0.0, 1.0))
 
 
-def make_graph(feats: Sequence[Features], options: AlignOptions, tiebreak: Sequence[str] | None = None,
-               match=None, progress: Callable[[int, int], None] | None = None) -> ViewGraph:
+def make_graph(
+    feats: Sequence[Features],
+    options: AlignOptions,
+    tiebreak: Sequence[str] | None = None,
+    match=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ViewGraph:
     """Global similarity -> candidate pairs -> pairwise matches."""
     n = len(feats)
     if n <= options.all_pairs_up_to:
@@ -149,8 +154,7 @@ def register_views(
     depth = {ref: 0}
     order = [ref]
     for cur in order:
-        kids = sorted((j for j in range(n) if parent[j] == cur and j != cur),
-                      key=lambda j: -graph.inliers(cur, j))
+        kids = sorted((j for j in range(n) if parent[j] == cur and j != cur), key=lambda j: -graph.inliers(cur, j))
         for j in kids:
             depth[j] = depth[cur] + 1
             order.append(j)
@@ -160,16 +164,26 @@ def register_views(
         # Chain through the tree parent, or, if it failed, the best-matching registered neighbour.
         links = [i for i in range(n) if i in H_est and graph.inliers(i, j) > 0]
         if not links:
-            reg, H = Registration(
-                ids[j], "unregistered", None, 0, None, None, "",
-                f"it overlaps only views that could not be registered (e.g. {ids[parent[j]]}); "
-                "add photos that bridge the gap or choose a reference nearer to it",
-            ), None
+            reg, H = (
+                Registration(
+                    ids[j],
+                    "unregistered",
+                    None,
+                    0,
+                    None,
+                    None,
+                    "",
+                    f"it overlaps only views that could not be registered (e.g. {ids[parent[j]]}); "
+                    "add photos that bridge the gap or choose a reference nearer to it",
+                ),
+                None,
+            )
         else:
             p = parent[j] if parent[j] in H_est else max(links, key=lambda i: (graph.inliers(i, j), -i))
             H0 = compose(H_est[p], graph.H(p, j))
-            reg, H = _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est,
-                                   options)
+            reg, H = _register_one(
+                j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options
+            )
         if H is not None:
             H_est[j] = H
         regs[ids[j]] = reg
@@ -180,11 +194,20 @@ def register_views(
     for j in range(n):
         if ids[j] in regs:
             continue
-        best = max((graph.pairs.get((min(i, j), max(i, j))) for i in range(n) if i != j),
-                   key=lambda pm: -1 if pm is None else pm.inliers, default=None)
+        best = max(
+            (graph.pairs.get((min(i, j), max(i, j))) for i in range(n) if i != j),
+            key=lambda pm: -1 if pm is None else pm.inliers,
+            default=None,
+        )
         detail = f"; best pair: {best.reason}" if best is not None and best.reason else ""
         regs[ids[j]] = Registration(
-            ids[j], "unregistered", None, 0, None, None, "",
+            ids[j],
+            "unregistered",
+            None,
+            0,
+            None,
+            None,
+            "",
             f"no overlap found with any other view (need {options.min_inliers} consistent matches){detail}; "
             "it may show another wall or be too blurred",
         )
@@ -228,8 +251,9 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
         elif p != ref:
             # Too little overlap with the reference: refine against the tree parent instead.
             pimg = load_image(p)
-            rp = rewarp_refine(img, size, feats[p], (pimg.shape[1], pimg.shape[0]), graph.H(p, j),
-                               min_inliers=options.min_inliers)
+            rp = rewarp_refine(
+                img, size, feats[p], (pimg.shape[1], pimg.shape[0]), graph.H(p, j), min_inliers=options.min_inliers
+            )
             if rp is not None:
                 H = compose(H_est[p], rp.H_ref_from_view)
                 inliers, err = rp.inliers, None
@@ -249,8 +273,9 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
                     method += " + ECC"
     why = plausible(H, size, ref_size)
     if why is not None:
-        return Registration(ids[j], "unregistered", None, inliers, None, None, method,
-                            f"the estimated mapping is implausible ({why})"), None
+        return Registration(
+            ids[j], "unregistered", None, inliers, None, None, method, f"the estimated mapping is implausible ({why})"
+        ), None
     ov = overlap_with_ref(H, size, ref_size)
     err_f = None if err is None else round(float(err), 3)
     return Registration(ids[j], "registered", H, int(inliers), err_f, round(ov, 4), method), H

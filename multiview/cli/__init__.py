@@ -18,7 +18,7 @@ from ..errors import MultiviewError
 class MultiviewGroup(click.Group):
     """Group that maps library errors to clean one-line CLI errors."""
 
-    def invoke(self, ctx: click.Context):  # noqa: D401
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except MultiviewError as exc:

@@ -12,10 +12,18 @@ from .options import open_project, project_arg
 @click.command("align")
 @project_arg
 @click.option("--reference", metavar="PHOTO", help="Change the reference view first (file name or stem).")
-@click.option("--refine/--no-refine", default=True, show_default=True,
-              help="Re-match each view after warping it onto the reference (more accurate).")
-@click.option("--ecc/--no-ecc", default=False, show_default=True,
-              help="Also refine photometrically (ECC); kept per view only if it improves the fit.")
+@click.option(
+    "--refine/--no-refine",
+    default=True,
+    show_default=True,
+    help="Re-match each view after warping it onto the reference (more accurate).",
+)
+@click.option(
+    "--ecc/--no-ecc",
+    default=False,
+    show_default=True,
+    help="Also refine photometrically (ECC); kept per view only if it improves the fit.",
+)
 @click.pass_context
 def command(ctx: click.Context, project_dir: Path, reference: str | None, refine: bool, ecc: bool) -> None:
     """Register every view of PROJECT_DIR to the reference plane and show the quality per view."""
@@ -39,17 +47,24 @@ def command(ctx: click.Context, project_dir: Path, reference: str | None, refine
     if quiet:
         return
     order = proj.ordering
-    click.echo(f"order ({order.mode}): " + " ".join(
-        v if k == 0 or k - 1 >= len(order.neighbour_scores) or order.neighbour_scores[k - 1] is None
-        else f"-{order.neighbour_scores[k - 1]:.2f}- {v}" for k, v in enumerate(order.view_ids)))
+    click.echo(
+        f"order ({order.mode}): "
+        + " ".join(
+            v
+            if k == 0 or k - 1 >= len(order.neighbour_scores) or order.neighbour_scores[k - 1] is None
+            else f"-{order.neighbour_scores[k - 1]:.2f}- {v}"
+            for k, v in enumerate(order.view_ids)
+        )
+    )
     rows = []
     for i, v in enumerate(proj.views):
         r = res.registrations[v.id]
         err = "" if r.reproj_error is None else f"{r.reproj_error:.2f}"
         ov = "" if r.overlap is None else f"{r.overlap:.2f}"
         info = r.method if r.ok else f"UNREGISTERED: {r.reason}"
-        rows.append((str(i), v.id, r.status, str(r.inliers) if r.ok else "", err, ov,
-                     f"{res.seconds.get(v.id, 0.0):.1f}", info))
+        rows.append(
+            (str(i), v.id, r.status, str(r.inliers) if r.ok else "", err, ov, f"{res.seconds.get(v.id, 0.0):.1f}", info)
+        )
     header = ("#", "view", "status", "inliers", "err px", "overlap", "s", "method")
     widths = [max(len(row[k]) for row in (*rows, header)) for k in range(len(header) - 1)]
     for row in (header, *rows):

@@ -8,8 +8,13 @@ import click
 
 from .sam2_options import MODEL_NAMES
 
-dir_opt = click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-                       help="Checkpoint folder [default: $MULTIVIEW_CHECKPOINTS or ./checkpoints].")
+dir_opt = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Checkpoint folder [default: $MULTIVIEW_CHECKPOINTS or ./checkpoints].",
+)
 
 
 @click.group("checkpoints")
@@ -64,7 +69,9 @@ def verify_cmd(names: tuple[str, ...], directory: Path | None) -> None:
 
     todo = list(names) or [st.spec.name for st in list_checkpoints(directory) if st.present]
     if not todo:
-        raise click.ClickException("no checkpoint present; download one with: multiview checkpoints download sam2.1_hiera_tiny")
+        raise click.ClickException(
+            "no checkpoint present; download one with: multiview checkpoints download sam2.1_hiera_tiny"
+        )
     bad = 0
     for name in todo:
         st = verify_checkpoint(name, default_checkpoint(name, directory))

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-project_arg = click.argument(
-    "project_dir", metavar="PROJECT_DIR", type=click.Path(file_okay=False, path_type=Path)
-)
+project_arg = click.argument("project_dir", metavar="PROJECT_DIR", type=click.Path(file_okay=False, path_type=Path))
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output.")
 obj_opt = click.option(
     "--obj", "obj_ids", type=click.IntRange(1, 255), multiple=True, help="Object id (repeatable; default: all)."

@@ -18,18 +18,44 @@ from .sam2_options import sam2_kwargs, sam2_options
 @click.option("--point", "points", multiple=True, metavar="X,Y", help="Positive click, original pixels (repeatable).")
 @click.option("--neg", "negs", multiple=True, metavar="X,Y", help="Negative click (repeatable).")
 @click.option("--box", metavar="X0,Y0,X1,Y1", help="Box around the object.")
-@click.option("--mask", "mask_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="8-bit image the size of the photo, non-zero = object.")
-@click.option("--candidate", type=click.IntRange(0, 2), default=None,
-              help="First single click: keep SAM 2's candidate mask K (0..2) instead of the best-scored one.")
-@click.option("--preview-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write one picture per candidate [default: PROJECT_DIR/cache/sam2/candidates].")
+@click.option(
+    "--mask",
+    "mask_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="8-bit image the size of the photo, non-zero = object.",
+)
+@click.option(
+    "--candidate",
+    type=click.IntRange(0, 2),
+    default=None,
+    help="First single click: keep SAM 2's candidate mask K (0..2) instead of the best-scored one.",
+)
+@click.option(
+    "--preview-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write one picture per candidate [default: PROJECT_DIR/cache/sam2/candidates].",
+)
 @sam2_options
 @click.pass_context
-def command(ctx: click.Context, project_dir: Path, view: str, obj_id: int, name: str | None,
-            points: tuple[str, ...], negs: tuple[str, ...], box: str | None, mask_path: Path | None,
-            candidate: int | None, preview_dir: Path | None, model: str | None, checkpoint: Path | None,
-            device: str | None, image_size: int | None, precision: str | None) -> None:
+def command(
+    ctx: click.Context,
+    project_dir: Path,
+    view: str,
+    obj_id: int,
+    name: str | None,
+    points: tuple[str, ...],
+    negs: tuple[str, ...],
+    box: str | None,
+    mask_path: Path | None,
+    candidate: int | None,
+    preview_dir: Path | None,
+    model: str | None,
+    checkpoint: Path | None,
+    device: str | None,
+    image_size: int | None,
+    precision: str | None,
+) -> None:
     """Add a prompt in original-photo pixels (x to the right, y down, origin top-left).
 
     A single positive click on an object that has no prompt yet shows SAM 2's three
@@ -54,19 +80,45 @@ def command(ctx: click.Context, project_dir: Path, view: str, obj_id: int, name:
     quiet = ctx.obj.get("quiet")
     first = not proj.prompts_for(obj_id) if any(o.id == obj_id for o in proj.objects) else True
     if candidate is not None and not first:
-        raise click.UsageError(f"--candidate applies to the first click on an object; object {obj_id} already has prompts")
+        raise click.UsageError(
+            f"--candidate applies to the first click on an object; object {obj_id} already has prompts"
+        )
     if single_click and first:
-        _show_candidates(proj, view, obj_id, pts[0], candidate, preview_dir,
-                         sam2_kwargs(model, checkpoint, device, image_size, precision), quiet)
-    p = proj.add_prompt(view, obj_id, points=pts, labels=labels, box=parse_box(box) if box else None, mask=mask,
-                        object_name=name, candidate=candidate)
+        _show_candidates(
+            proj,
+            view,
+            obj_id,
+            pts[0],
+            candidate,
+            preview_dir,
+            sam2_kwargs(model, checkpoint, device, image_size, precision),
+            quiet,
+        )
+    p = proj.add_prompt(
+        view,
+        obj_id,
+        points=pts,
+        labels=labels,
+        box=parse_box(box) if box else None,
+        mask=mask,
+        object_name=name,
+        candidate=candidate,
+    )
     if not quiet:
         extra = f", candidate {p.candidate}" if p.candidate is not None else ""
         click.echo(f"prompt {p.id}: object {p.obj_id} on {p.view_id} ({p.kind}{extra})")
 
 
-def _show_candidates(proj, view: str, obj_id: int, point: tuple[float, float], candidate: int | None,
-                     preview_dir: Path | None, options: dict, quiet: bool) -> None:
+def _show_candidates(
+    proj,
+    view: str,
+    obj_id: int,
+    point: tuple[float, float],
+    candidate: int | None,
+    preview_dir: Path | None,
+    options: dict,
+    quiet: bool,
+) -> None:
     """Print SAM 2's three candidates for a first click and write their pictures (if a model is usable)."""
     from ..errors import CheckpointError
     from ..tracking.sam2.checkpoints import DEFAULT_MODEL, default_checkpoint, missing_message
@@ -77,8 +129,11 @@ def _show_candidates(proj, view: str, obj_id: int, point: tuple[float, float], c
         if candidate is not None:
             raise CheckpointError(missing_message(name, Path(ckpt)))
         if not quiet:
-            click.echo(f"(no SAM 2 candidates: checkpoint '{ckpt}' is missing; "
-                       f"`multiview checkpoints download {name}` enables them)", err=True)
+            click.echo(
+                f"(no SAM 2 candidates: checkpoint '{ckpt}' is missing; "
+                f"`multiview checkpoints download {name}` enables them)",
+                err=True,
+            )
         return
     from .. import atomic
     from ..tracking.sam2.candidates import click_candidates, overlay
@@ -99,5 +154,7 @@ def _show_candidates(proj, view: str, obj_id: int, point: tuple[float, float], c
         atomic.write_image(f, overlay(image, c.prob, color, (fx, fy)))
         if not quiet:
             tags = [t for t, on in (("best", c.best), ("chosen", c.index == candidate)) if on]
-            click.echo(f"candidate {c.index}: score {c.score:.3f}, {c.area} px{' (' + ', '.join(tags) + ')' if tags else ''}"
-                       f"  {f}")
+            click.echo(
+                f"candidate {c.index}: score {c.score:.3f}, {c.area} px{' (' + ', '.join(tags) + ')' if tags else ''}"
+                f"  {f}"
+            )

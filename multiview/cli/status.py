@@ -23,9 +23,12 @@ def _parse_scale(ctx: click.Context, param: click.Parameter, value: str | None):
 
 
 scale_opt = click.option(
-    "--scale", "scale", metavar="PX_PER_CM|X1,Y1,X2,Y2,DIST", callback=_parse_scale,
+    "--scale",
+    "scale",
+    metavar="PX_PER_CM|X1,Y1,X2,Y2,DIST",
+    callback=_parse_scale,
     help="Physical scale on the reference view: pixels per cm, or two points (reference pixels) and "
-         "their distance (cm, or with a unit: 25cm, 300mm, 1.2m). Adds areas in cm².",
+    "their distance (cm, or with a unit: 25cm, 300mm, 1.2m). Adds areas in cm².",
 )
 
 
@@ -35,14 +38,34 @@ def drift_options(f):
 
     d = DriftThresholds()
     opts = [
-        click.option("--min-iou", type=click.FloatRange(0, 1), default=d.min_iou, show_default=True,
-                     help="Flag a tracked view whose reference-plane IoU with the prompted view is below this."),
-        click.option("--max-area-ratio", type=click.FloatRange(1, min_open=True), default=d.max_area_ratio,
-                     show_default=True, help="Flag an area change vs the neighbouring views beyond this ratio."),
-        click.option("--min-score", type=click.FloatRange(0, 1), default=d.min_score, show_default=True,
-                     help="Flag a predicted mask score below this."),
-        click.option("--min-present", type=click.FloatRange(0, 1), default=d.min_present, show_default=True,
-                     help="Count the object as lost below this object-present score."),
+        click.option(
+            "--min-iou",
+            type=click.FloatRange(0, 1),
+            default=d.min_iou,
+            show_default=True,
+            help="Flag a tracked view whose reference-plane IoU with the prompted view is below this.",
+        ),
+        click.option(
+            "--max-area-ratio",
+            type=click.FloatRange(1, min_open=True),
+            default=d.max_area_ratio,
+            show_default=True,
+            help="Flag an area change vs the neighbouring views beyond this ratio.",
+        ),
+        click.option(
+            "--min-score",
+            type=click.FloatRange(0, 1),
+            default=d.min_score,
+            show_default=True,
+            help="Flag a predicted mask score below this.",
+        ),
+        click.option(
+            "--min-present",
+            type=click.FloatRange(0, 1),
+            default=d.min_present,
+            show_default=True,
+            help="Count the object as lost below this object-present score.",
+        ),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -52,8 +75,7 @@ def drift_options(f):
 def thresholds_from(min_iou: float, max_area_ratio: float, min_score: float, min_present: float):
     from ..review import DriftThresholds
 
-    return DriftThresholds(min_iou=min_iou, max_area_ratio=max_area_ratio, min_score=min_score,
-                           min_present=min_present)
+    return DriftThresholds(min_iou=min_iou, max_area_ratio=max_area_ratio, min_score=min_score, min_present=min_present)
 
 
 def _fmt(v: float | None, spec: str) -> str:
@@ -77,22 +99,41 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int]
 @drift_options
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @click.pass_context
-def command(ctx: click.Context, project_dir: Path, obj_ids: tuple[int, ...], drifted: bool, scale,
-            min_iou: float, max_area_ratio: float, min_score: float, min_present: float, as_json: bool) -> None:
+def command(
+    ctx: click.Context,
+    project_dir: Path,
+    obj_ids: tuple[int, ...],
+    drifted: bool,
+    scale,
+    min_iou: float,
+    max_area_ratio: float,
+    min_score: float,
+    min_present: float,
+    as_json: bool,
+) -> None:
     """Show per view and object: area (view pixels and reference-plane pixels, or cm² with
     --scale), predicted score, object-present score, and a drift flag with its reason."""
     from ..review import review
 
     proj = open_project(project_dir)
-    report = review(proj, list(obj_ids) or None, thresholds_from(min_iou, max_area_ratio, min_score, min_present),
-                    scale)
+    report = review(
+        proj, list(obj_ids) or None, thresholds_from(min_iou, max_area_ratio, min_score, min_present), scale
+    )
     rows = report.drifted() if drifted else list(report.rows)
     if as_json:
-        click.echo(json.dumps({
-            "views": len(proj.views), "reference": proj.reference.id, "scale_px_per_cm":
-            scale.px_per_cm if scale is not None else None, "to_correct": report.views_to_correct(),
-            "rows": [r.to_json() for r in rows],
-        }, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "views": len(proj.views),
+                    "reference": proj.reference.id,
+                    "scale_px_per_cm": scale.px_per_cm if scale is not None else None,
+                    "to_correct": report.views_to_correct(),
+                    "rows": [r.to_json() for r in rows],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     regs = proj.registrations
     ref_id = proj.reference.id
@@ -101,8 +142,18 @@ def command(ctx: click.Context, project_dir: Path, obj_ids: tuple[int, ...], dri
             click.echo("no drifted views")
             return
         header = ("#", "view", "obj", "severity", "score", "iou", "reason")
-        body = [(str(r.index), r.view_id, str(r.obj_id), f"{r.severity:.2f}", _fmt(r.score, ".2f"),
-                 _fmt(r.iou, ".2f"), "; ".join(r.reasons)) for r in rows]
+        body = [
+            (
+                str(r.index),
+                r.view_id,
+                str(r.obj_id),
+                f"{r.severity:.2f}",
+                _fmt(r.score, ".2f"),
+                _fmt(r.iou, ".2f"),
+                "; ".join(r.reasons),
+            )
+            for r in rows
+        ]
         for line in _table(header, body, {0, 2, 3, 4, 5}):
             click.echo(line)
         click.echo(f"{len(report.views_to_correct())} view(s) to correct: {', '.join(report.views_to_correct())}")
@@ -118,15 +169,38 @@ def command(ctx: click.Context, project_dir: Path, obj_ids: tuple[int, ...], dri
         reg = regs.get(r.view_id)
         align = "ref" if r.view_id == ref_id else (reg.status if reg is not None else "-")
         ref_area = _fmt(r.area_cm2, ".2f") if scale is not None else _fmt(r.area_ref_px, ".0f")
-        body.append((
-            str(r.index) if first else "", r.view_id if first else "", sizes[r.view_id] if first else "",
-            align if first else "",
-            str(r.obj_id), _fmt(r.area_px, ".0f"), ref_area, _fmt(r.score, ".2f"), _fmt(r.present_score, ".2f"),
-            "DRIFT" if r.drift else ("" if not r.has_result else "ok"), r.reason,
-        ))
+        body.append(
+            (
+                str(r.index) if first else "",
+                r.view_id if first else "",
+                sizes[r.view_id] if first else "",
+                align if first else "",
+                str(r.obj_id),
+                _fmt(r.area_px, ".0f"),
+                ref_area,
+                _fmt(r.score, ".2f"),
+                _fmt(r.present_score, ".2f"),
+                "DRIFT" if r.drift else ("" if not r.has_result else "ok"),
+                r.reason,
+            )
+        )
     if not proj.objects:
-        body = [(str(i), v.id, sizes[v.id], "ref" if v.id == ref_id else (regs[v.id].status if v.id in regs else "-"),
-                 "-", "-", "-", "-", "-", "", "no objects yet: add a prompt") for i, v in enumerate(proj.views)]
+        body = [
+            (
+                str(i),
+                v.id,
+                sizes[v.id],
+                "ref" if v.id == ref_id else (regs[v.id].status if v.id in regs else "-"),
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "",
+                "no objects yet: add a prompt",
+            )
+            for i, v in enumerate(proj.views)
+        ]
     for line in _table(header, body, {0, 5, 6, 7, 8}):
         click.echo(line)
     todo = report.views_to_correct()

@@ -16,12 +16,27 @@ from .sam2_options import sam2_kwargs, sam2_options
 @obj_opt
 @click.option("--full", is_flag=True, help="Recompute every view, not only those new prompts govern.")
 @sam2_options
-@click.option("--frames", "frame_mode", type=click.Choice(("unaligned", "aligned")), default=None,
-              help="sam2: photos as they are, or warped onto the reference (needs `multiview align`) [default: unaligned].")
+@click.option(
+    "--frames",
+    "frame_mode",
+    type=click.Choice(("unaligned", "aligned")),
+    default=None,
+    help="sam2: photos as they are, or warped onto the reference (needs `multiview align`) [default: unaligned].",
+)
 @click.pass_context
-def command(ctx: click.Context, project_dir: Path, tracker: str, obj_ids: tuple[int, ...], full: bool,
-            model: str | None, checkpoint: Path | None, device: str | None, image_size: int | None,
-            precision: str | None, frame_mode: str | None) -> None:
+def command(
+    ctx: click.Context,
+    project_dir: Path,
+    tracker: str,
+    obj_ids: tuple[int, ...],
+    full: bool,
+    model: str | None,
+    checkpoint: Path | None,
+    device: str | None,
+    image_size: int | None,
+    precision: str | None,
+    frame_mode: str | None,
+) -> None:
     """Track the prompted objects through every view and store the masks."""
     from ..tracking import get_tracker, run_tracking
 

@@ -12,15 +12,37 @@ from .sam2_options import sam2_kwargs, sam2_options
 
 @click.command("ui")
 @project_arg
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but 127.0.0.1/localhost exposes the project to the network.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 = any free port).")
-@click.option("--tracker", "engine", type=click.Choice(("auto", "sam2", "homography")), default="auto",
-              show_default=True, help="auto: SAM 2 when its checkpoint exists, else the homography tracker.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but 127.0.0.1/localhost exposes the project to the network.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 = any free port)."
+)
+@click.option(
+    "--tracker",
+    "engine",
+    type=click.Choice(("auto", "sam2", "homography")),
+    default="auto",
+    show_default=True,
+    help="auto: SAM 2 when its checkpoint exists, else the homography tracker.",
+)
 @sam2_options
 @click.pass_context
-def command(ctx: click.Context, project_dir: Path, host: str, port: int, engine: str, model: str | None,
-            checkpoint: Path | None, device: str | None, image_size: int | None, precision: str | None) -> None:
+def command(
+    ctx: click.Context,
+    project_dir: Path,
+    host: str,
+    port: int,
+    engine: str,
+    model: str | None,
+    checkpoint: Path | None,
+    device: str | None,
+    image_size: int | None,
+    precision: str | None,
+) -> None:
     """Open PROJECT_DIR in a local web workbench: click, choose, propagate, correct, export."""
     import socket
 
@@ -29,7 +51,9 @@ def command(ctx: click.Context, project_dir: Path, host: str, port: int, engine:
     from ..ui import Workbench, create_app
     from ..ui.guard import LOCAL_HOSTS
 
-    wb = Workbench(project_dir, engine=engine, sam2_options=sam2_kwargs(model, checkpoint, device, image_size, precision))
+    wb = Workbench(
+        project_dir, engine=engine, sam2_options=sam2_kwargs(model, checkpoint, device, image_size, precision)
+    )
     app = create_app(wb, allowed_hosts=LOCAL_HOSTS if host in LOCAL_HOSTS else None)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -59,7 +59,7 @@ class ExportOptions:
     """
 
     keep: str = "object"
-    scale: "Scale | None" = None
+    scale: Scale | None = None
     canvas_max_side: int | None = None
 
     def __post_init__(self) -> None:
@@ -80,13 +80,13 @@ class ViewMasks:
         results: obj id -> the stored result (scores, tracker).
     """
 
-    view: "View"
+    view: View
     masks: dict[int, np.ndarray]
     known: dict[int, np.ndarray | None]
-    results: dict[int, "MaskResult"]
+    results: dict[int, MaskResult]
 
 
-def original_mask(result: "MaskResult", view: "View") -> tuple[np.ndarray, np.ndarray | None]:
+def original_mask(result: MaskResult, view: View) -> tuple[np.ndarray, np.ndarray | None]:
     """Bring a stored result to the view's original size.
 
     The soft mask is interpolated bilinearly and thresholded at 0.5, never
@@ -103,7 +103,7 @@ def original_mask(result: "MaskResult", view: "View") -> tuple[np.ndarray, np.nd
     return mask, known
 
 
-def iter_view_masks(project: "Project", obj_ids: Sequence[int] | None = None) -> Iterator[ViewMasks]:
+def iter_view_masks(project: Project, obj_ids: Sequence[int] | None = None) -> Iterator[ViewMasks]:
     """Yield the masks of each view in pseudo-video order, one view at a time."""
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
     for v in project.views:
@@ -117,7 +117,7 @@ def iter_view_masks(project: "Project", obj_ids: Sequence[int] | None = None) ->
         yield ViewMasks(v, masks, known, results)
 
 
-def export_png(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_png(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """One 8-bit PNG per object per view: ``out/<obj-id>/<photo-stem>.png``, 255 = object.
 
     Views without a result for an object get no file. Unknown pixels are written as 0.
@@ -161,7 +161,7 @@ def get_writer(fmt: str) -> Writer:
 
 
 def export(
-    project: "Project",
+    project: Project,
     out: str | os.PathLike[str],
     formats: Sequence[str] = ("png",),
     *,
@@ -212,9 +212,13 @@ def export(
                 counts[fmt] = writer(project, tmp, ids, options)
                 log.info("export %s: %d file(s)", fmt, counts[fmt])
             manifest = {
-                "format": "multiview-export", "tool_version": __version__,
+                "format": "multiview-export",
+                "tool_version": __version__,
                 "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-                "project": str(project.root), "objects": ids, "files": counts, "keep": options.keep,
+                "project": str(project.root),
+                "objects": ids,
+                "files": counts,
+                "keep": options.keep,
                 "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
             }
             atomic.write_text(tmp / "export.json", json.dumps(manifest, indent=2) + "\n")

@@ -38,7 +38,7 @@ def encode_rle(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
-def coco_dict(project: "Project", obj_ids: Sequence[int], options: ExportOptions) -> dict[str, Any]:
+def coco_dict(project: Project, obj_ids: Sequence[int], options: ExportOptions) -> dict[str, Any]:
     """The COCO dictionary, built view by view (only RLE strings are kept, never masks)."""
     from pycocotools import mask as mask_utils
 
@@ -57,18 +57,35 @@ def coco_dict(project: "Project", obj_ids: Sequence[int], options: ExportOptions
             rle = {"size": seg["size"], "counts": seg["counts"].encode("ascii")}
             r = vm.results[oid]
             areas = result_areas(r, v, regs.get(v.id), options.scale)
-            anns.append({
-                "id": len(anns) + 1, "image_id": i + 1, "category_id": oid, "segmentation": seg,
-                "area": float(mask_utils.area(rle)), "bbox": [float(b) for b in mask_utils.toBbox(rle)],
-                "iscrowd": 0, "score": r.score, "present_score": r.present_score,
-                "area_ref_px": areas.ref_px, "area_cm2": areas.cm2,
-            })
-    cats = [{"id": o.id, "name": o.name, "supercategory": "object", "color": "#%02x%02x%02x" % o.color}
-            for o in project.objects if o.id in set(obj_ids)]
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": i + 1,
+                    "category_id": oid,
+                    "segmentation": seg,
+                    "area": float(mask_utils.area(rle)),
+                    "bbox": [float(b) for b in mask_utils.toBbox(rle)],
+                    "iscrowd": 0,
+                    "score": r.score,
+                    "present_score": r.present_score,
+                    "area_ref_px": areas.ref_px,
+                    "area_cm2": areas.cm2,
+                }
+            )
+    cats = [
+        {"id": o.id, "name": o.name, "supercategory": "object", "color": "#{:02x}{:02x}{:02x}".format(*o.color)}
+        for o in project.objects
+        if o.id in set(obj_ids)
+    ]
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     return {
-        "info": {"description": f"multiview masks of {project.root.name}", "version": __version__,
-                 "date_created": now.isoformat(), "year": now.year, "contributor": "multiview"},
+        "info": {
+            "description": f"multiview masks of {project.root.name}",
+            "version": __version__,
+            "date_created": now.isoformat(),
+            "year": now.year,
+            "contributor": "multiview",
+        },
         "licenses": [],
         "images": images,
         "annotations": anns,
@@ -76,7 +93,7 @@ def coco_dict(project: "Project", obj_ids: Sequence[int], options: ExportOptions
     }
 
 
-def export_coco(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_coco(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """Write ``out/coco.json``; returns 1 (files written)."""
     atomic.write_text(out / FILE_NAME, json.dumps(coco_dict(project, obj_ids, options), ensure_ascii=False) + "\n")
     return 1

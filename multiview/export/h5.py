@@ -81,13 +81,13 @@ def _nan(v: float | None) -> float:
     return float("nan") if v is None else float(v)
 
 
-def is_aligned(project: "Project") -> bool:
+def is_aligned(project: Project) -> bool:
     """True when at least one view besides the reference is registered."""
     ref = project.reference.id
     return any(r.ok and vid != ref for vid, r in project.registrations.items())
 
 
-def canvas_geometry(project: "Project", max_side: int | None) -> tuple[tuple[int, int], np.ndarray]:
+def canvas_geometry(project: Project, max_side: int | None) -> tuple[tuple[int, int], np.ndarray]:
     """``((Wc, Hc), H_canvas_from_ref)``: the reference plane raster of the h5 canvas.
 
     Default size: the reference view's working size.
@@ -100,7 +100,7 @@ def canvas_geometry(project: "Project", max_side: int | None) -> tuple[tuple[int
 
 
 def write_h5(
-    project: "Project",
+    project: Project,
     path: str | os.PathLike[str],
     obj_ids: Sequence[int] | None = None,
     options: ExportOptions | None = None,
@@ -162,8 +162,16 @@ def write_h5(
             v = vm.view
             reg = regs.get(v.id)
             g = gviews.create_group(f"{i:04d}")
-            g.attrs.update({"name": v.id, "index": i, "sha256": v.sha256, "width": v.width, "height": v.height,
-                            "registered": bool(reg is not None and reg.ok)})
+            g.attrs.update(
+                {
+                    "name": v.id,
+                    "index": i,
+                    "sha256": v.sha256,
+                    "width": v.width,
+                    "height": v.height,
+                    "registered": bool(reg is not None and reg.ok),
+                }
+            )
             g.attrs["trackers"] = json.dumps({str(o): r.tracker for o, r in vm.results.items()})
             ch = _plane_chunks((1,), v.height, v.width)
             dm = g.create_dataset("masks", shape=(O, v.height, v.width), dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
@@ -192,8 +200,14 @@ def write_h5(
                     prob, known = warp_result_to_ref(project, r, csize, H_canvas)
                     cm[i, k] = (prob >= 0.5).view(np.uint8)
                     ck[i, k] = known.view(np.uint8)
-            for name, arr in (("has_result", has), ("score", score), ("present_score", present),
-                              ("area_px", area_px), ("area_ref_px", area_ref), ("area_cm2", area_cm2)):
+            for name, arr in (
+                ("has_result", has),
+                ("score", score),
+                ("present_score", present),
+                ("area_px", area_px),
+                ("area_ref_px", area_ref),
+                ("area_cm2", area_cm2),
+            ):
                 g.create_dataset(name, data=arr)
             H = reg.H_ref_from_view if reg is not None and reg.ok else np.full((3, 3), np.nan)
             g.create_dataset("H_ref_from_view", data=np.asarray(H, dtype=np.float64))
@@ -201,7 +215,7 @@ def write_h5(
     return path
 
 
-def export_h5(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_h5(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """Write ``out/masks.h5``; returns 1 (files written)."""
     write_h5(project, out / FILE_NAME, obj_ids, options)
     return 1
@@ -315,15 +329,25 @@ def read_h5(path: str | os.PathLike[str], *, canvas: bool = True) -> MaskStack:
             g = f["views"][key]
             ga = {k: _attr(v) for k, v in g.attrs.items()}
             H = g["H_ref_from_view"][()]
-            views.append(H5View(
-                name=str(ga["name"]), index=int(ga["index"]), sha256=str(ga["sha256"]), width=int(ga["width"]),
-                height=int(ga["height"]), registered=bool(ga["registered"]),
-                masks=g["masks"][()].astype(bool), known=g["known"][()].astype(bool),
-                has_result=g["has_result"][()].astype(bool), score=g["score"][()],
-                present_score=g["present_score"][()], area_px=g["area_px"][()],
-                area_ref_px=g["area_ref_px"][()], area_cm2=g["area_cm2"][()],
-                H_ref_from_view=None if np.isnan(H).all() else H,
-            ))
+            views.append(
+                H5View(
+                    name=str(ga["name"]),
+                    index=int(ga["index"]),
+                    sha256=str(ga["sha256"]),
+                    width=int(ga["width"]),
+                    height=int(ga["height"]),
+                    registered=bool(ga["registered"]),
+                    masks=g["masks"][()].astype(bool),
+                    known=g["known"][()].astype(bool),
+                    has_result=g["has_result"][()].astype(bool),
+                    score=g["score"][()],
+                    present_score=g["present_score"][()],
+                    area_px=g["area_px"][()],
+                    area_ref_px=g["area_ref_px"][()],
+                    area_cm2=g["area_cm2"][()],
+                    H_ref_from_view=None if np.isnan(H).all() else H,
+                )
+            )
         cmask = cknown = Hc = None
         if "canvas" in f:
             Hc = np.asarray(f["canvas"].attrs["H_canvas_from_ref"], dtype=np.float64)
@@ -333,14 +357,21 @@ def read_h5(path: str | os.PathLike[str], *, canvas: bool = True) -> MaskStack:
         scale = float(a.get("scale_px_per_cm", float("nan")))
         colors = np.asarray(a["object_colors"]).reshape(-1, 3)
         return MaskStack(
-            schema_version=version, tool_version=str(a.get("tool_version", "")), created=str(a.get("created", "")),
+            schema_version=version,
+            tool_version=str(a.get("tool_version", "")),
+            created=str(a.get("created", "")),
             reference=str(a["reference"]),
             object_ids=tuple(int(i) for i in np.asarray(a["object_ids"]).reshape(-1)),
             object_names=tuple(json.loads(a["object_names"])),
             object_colors=tuple(tuple(int(c) for c in row) for row in colors),
-            views=tuple(views), prompts=json.loads(a.get("prompts", "[]")), model=json.loads(a.get("model", "[]")),
+            views=tuple(views),
+            prompts=json.loads(a.get("prompts", "[]")),
+            model=json.loads(a.get("model", "[]")),
             scale_px_per_cm=None if np.isnan(scale) else scale,
-            canvas_masks=cmask, canvas_known=cknown, H_canvas_from_ref=Hc, attrs=a,
+            canvas_masks=cmask,
+            canvas_known=cknown,
+            H_canvas_from_ref=Hc,
+            attrs=a,
         )
 
 

@@ -80,7 +80,7 @@ def encode_label_png(labels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def export_labels(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_labels(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """Write ``out/labels/<stem>.png`` for every view with at least one result; returns files written."""
     n = 0
     folder = out / "labels"

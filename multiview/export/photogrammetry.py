@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 #: tool -> (sub-folder, mask file name of a view).
-NAMING: dict[str, tuple[str, Callable[["View"], str]]] = {
+NAMING: dict[str, tuple[str, Callable[[View], str]]] = {
     "metashape": ("metashape", lambda v: f"{v.stem}_mask.png"),
     "colmap": ("colmap", lambda v: f"{v.id}.png"),
     "realitycapture": ("realitycapture", lambda v: f"{v.id}.mask.png"),
@@ -71,7 +71,7 @@ def keep_mask(masks: dict[int, np.ndarray], shape: tuple[int, int], keep: str) -
     return union.view(np.uint8) * np.uint8(255)
 
 
-def export_tool(tool: str, project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_tool(tool: str, project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """Write one tool's masks; returns the number of files written."""
     folder_name, name_of = NAMING[tool]
     folder = out / folder_name
@@ -84,23 +84,27 @@ def export_tool(tool: str, project: "Project", out: Path, obj_ids: Sequence[int]
         atomic.write_image(folder / name_of(vm.view), m, ext=".png")
         n += 1
     if missing:
-        log.warning("%s: no mask for %d view(s) without results (%s); the tool will use those photos whole",
-                    tool, len(missing), ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else ""))
+        log.warning(
+            "%s: no mask for %d view(s) without results (%s); the tool will use those photos whole",
+            tool,
+            len(missing),
+            ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else ""),
+        )
     if n == 0:
         folder.mkdir(parents=True, exist_ok=True)
     return n
 
 
-def export_metashape(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_metashape(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """Metashape masks: ``out/metashape/<stem>_mask.png``."""
     return export_tool("metashape", project, out, obj_ids, options)
 
 
-def export_colmap(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_colmap(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """COLMAP masks: ``out/colmap/<file name>.png``."""
     return export_tool("colmap", project, out, obj_ids, options)
 
 
-def export_realitycapture(project: "Project", out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+def export_realitycapture(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """RealityCapture masks: ``out/realitycapture/<file name>.mask.png``."""
     return export_tool("realitycapture", project, out, obj_ids, options)

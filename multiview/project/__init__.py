@@ -4,6 +4,15 @@ from .model import MaskResult, ObjectInfo, Ordering, Prompt, Registration, View,
 from .store import DEFAULT_WORK_MAX_SIDE, PROJECT_FILE, Project, ProjectState
 
 __all__ = [
-    "DEFAULT_WORK_MAX_SIDE", "PROJECT_FILE", "MaskResult", "ObjectInfo", "Ordering", "Project", "ProjectState",
-    "Prompt", "Registration", "View", "default_color",
+    "DEFAULT_WORK_MAX_SIDE",
+    "PROJECT_FILE",
+    "MaskResult",
+    "ObjectInfo",
+    "Ordering",
+    "Project",
+    "ProjectState",
+    "Prompt",
+    "Registration",
+    "View",
+    "default_color",
 ]

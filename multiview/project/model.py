@@ -26,8 +26,16 @@ SCHEMA_VERSION = 1
 
 #: Default colours of objects 1, 2, 3, ... (RGB), the DAVIS palette order.
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (230, 25, 75), (60, 180, 75), (0, 130, 200), (255, 225, 25), (245, 130, 48),
-    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
+    (230, 25, 75),
+    (60, 180, 75),
+    (0, 130, 200),
+    (255, 225, 25),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
 )
 
 
@@ -76,19 +84,29 @@ class View:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "path": str(self.path), "sha256": self.sha256,
-            "width": self.width, "height": self.height,
-            "work_width": self.work_width, "work_height": self.work_height,
-            "file_size": self.file_size, "mtime_ns": self.mtime_ns,
+            "id": self.id,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+            "work_width": self.work_width,
+            "work_height": self.work_height,
+            "file_size": self.file_size,
+            "mtime_ns": self.mtime_ns,
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "View":
+    def from_json(cls, d: dict[str, Any]) -> View:
         return cls(
-            id=str(d["id"]), path=Path(d["path"]), sha256=str(d["sha256"]),
-            width=int(d["width"]), height=int(d["height"]),
-            work_width=int(d["work_width"]), work_height=int(d["work_height"]),
-            file_size=int(d["file_size"]), mtime_ns=int(d["mtime_ns"]),
+            id=str(d["id"]),
+            path=Path(d["path"]),
+            sha256=str(d["sha256"]),
+            width=int(d["width"]),
+            height=int(d["height"]),
+            work_width=int(d["work_width"]),
+            work_height=int(d["work_height"]),
+            file_size=int(d["file_size"]),
+            mtime_ns=int(d["mtime_ns"]),
         )
 
 
@@ -107,10 +125,10 @@ class ObjectInfo:
     color: tuple[int, int, int]
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "color": "#%02x%02x%02x" % self.color}
+        return {"id": self.id, "name": self.name, "color": "#{:02x}{:02x}{:02x}".format(*self.color)}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "ObjectInfo":
+    def from_json(cls, d: dict[str, Any]) -> ObjectInfo:
         c = str(d["color"]).lstrip("#")
         return cls(int(d["id"]), str(d["name"]), (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)))
 
@@ -165,21 +183,29 @@ class Prompt:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "obj_id": self.obj_id, "view": self.view_id,
+            "id": self.id,
+            "obj_id": self.obj_id,
+            "view": self.view_id,
             "points": [[float(x), float(y), int(lab)] for (x, y), lab in zip(self.points, self.labels)],
             "box": list(self.box) if self.box is not None else None,
-            "mask": self.mask_file, "candidate": self.candidate, "created": self.created,
+            "mask": self.mask_file,
+            "candidate": self.candidate,
+            "created": self.created,
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Prompt":
+    def from_json(cls, d: dict[str, Any]) -> Prompt:
         pts = d.get("points") or []
         return cls(
-            id=int(d["id"]), obj_id=int(d["obj_id"]), view_id=str(d["view"]),
+            id=int(d["id"]),
+            obj_id=int(d["obj_id"]),
+            view_id=str(d["view"]),
             points=tuple((float(p[0]), float(p[1])) for p in pts),
             labels=tuple(int(p[2]) for p in pts),
             box=tuple(float(v) for v in d["box"]) if d.get("box") is not None else None,  # type: ignore[arg-type]
-            mask_file=d.get("mask"), candidate=d.get("candidate"), created=str(d.get("created", "")),
+            mask_file=d.get("mask"),
+            candidate=d.get("candidate"),
+            created=str(d.get("created", "")),
         )
 
 
@@ -215,18 +241,28 @@ class Registration:
     def to_json(self) -> dict[str, Any]:
         H = None if self.H_ref_from_view is None else [[float(v) for v in row] for row in self.H_ref_from_view]
         return {
-            "view": self.view_id, "status": self.status, "H_ref_from_view": H, "inliers": self.inliers,
-            "reproj_error": self.reproj_error, "overlap": self.overlap, "method": self.method, "reason": self.reason,
+            "view": self.view_id,
+            "status": self.status,
+            "H_ref_from_view": H,
+            "inliers": self.inliers,
+            "reproj_error": self.reproj_error,
+            "overlap": self.overlap,
+            "method": self.method,
+            "reason": self.reason,
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Registration":
+    def from_json(cls, d: dict[str, Any]) -> Registration:
         H = d.get("H_ref_from_view")
         return cls(
-            view_id=str(d["view"]), status=str(d["status"]),
+            view_id=str(d["view"]),
+            status=str(d["status"]),
             H_ref_from_view=None if H is None else np.asarray(H, dtype=np.float64).reshape(3, 3),
-            inliers=int(d.get("inliers", 0)), reproj_error=d.get("reproj_error"), overlap=d.get("overlap"),
-            method=str(d.get("method", "")), reason=d.get("reason"),
+            inliers=int(d.get("inliers", 0)),
+            reproj_error=d.get("reproj_error"),
+            overlap=d.get("overlap"),
+            method=str(d.get("method", "")),
+            reason=d.get("reason"),
         )
 
 
@@ -249,7 +285,7 @@ class Ordering:
         return {"mode": self.mode, "views": list(self.view_ids), "neighbour_scores": list(self.neighbour_scores)}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Ordering":
+    def from_json(cls, d: dict[str, Any]) -> Ordering:
         return cls(str(d["mode"]), tuple(d["views"]), tuple(d.get("neighbour_scores") or ()))
 
 

@@ -32,7 +32,15 @@ from .. import atomic
 from ..errors import PhotoError, ProjectError, ProjectExistsError, ValidationError
 from ..loading import file_sha256, probe_photos, read_photo, scan_photos, working_size
 from .model import (
-    FORMAT, SCHEMA_VERSION, MaskResult, ObjectInfo, Ordering, Prompt, Registration, View, default_color,
+    FORMAT,
+    SCHEMA_VERSION,
+    MaskResult,
+    ObjectInfo,
+    Ordering,
+    Prompt,
+    Registration,
+    View,
+    default_color,
 )
 
 log = logging.getLogger(__name__)
@@ -94,7 +102,7 @@ class ProjectState:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any], where: Path) -> "ProjectState":
+    def from_json(cls, d: dict[str, Any], where: Path) -> ProjectState:
         if d.get("format") != FORMAT:
             raise ProjectError(f"'{where}' is not a multiview project file (format {d.get('format')!r})")
         version = d.get("version")
@@ -162,7 +170,7 @@ class Project:
         work_max_side: int = DEFAULT_WORK_MAX_SIDE,
         overwrite: bool = False,
         progress: Callable[[int, int, Path], None] | None = None,
-    ) -> "Project":
+    ) -> Project:
         """Create a project from a folder of photos, in file-name order.
 
         The project folder is assembled under a temporary name and renamed when
@@ -185,7 +193,9 @@ class Project:
         if work_max_side < 256:
             raise ValidationError(f"work_max_side {work_max_side} is too small; use at least 256")
         if root.exists() and not overwrite and (not root.is_dir() or any(root.iterdir())):
-            raise ProjectExistsError(f"project folder '{root}' already exists and is not empty; use --overwrite or another folder")
+            raise ProjectExistsError(
+                f"project folder '{root}' already exists and is not empty; use --overwrite or another folder"
+            )
         scan = scan_photos(photos_dir)
         if scan.skipped:
             log.info("skipped %d non-photo file(s): %s", len(scan.skipped), ", ".join(p.name for p in scan.skipped))
@@ -193,10 +203,19 @@ class Project:
         views = []
         for info in infos:
             ww, wh = working_size(info.width, info.height, work_max_side)
-            views.append(View(
-                id=info.path.name, path=info.path, sha256=info.sha256, width=info.width, height=info.height,
-                work_width=ww, work_height=wh, file_size=info.file_size, mtime_ns=info.mtime_ns,
-            ))
+            views.append(
+                View(
+                    id=info.path.name,
+                    path=info.path,
+                    sha256=info.sha256,
+                    width=info.width,
+                    height=info.height,
+                    work_width=ww,
+                    work_height=wh,
+                    file_size=info.file_size,
+                    mtime_ns=info.mtime_ns,
+                )
+            )
         ids = tuple(v.id for v in views)
         state = ProjectState(
             views=tuple(views),
@@ -216,7 +235,7 @@ class Project:
         return cls(root, state)
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, verify: bool = True) -> "Project":
+    def open(cls, root: str | os.PathLike[str], *, verify: bool = True) -> Project:
         """Open and validate a project.
 
         Args:
@@ -237,7 +256,9 @@ class Project:
     def _read_state(root: Path) -> ProjectState:
         f = root / PROJECT_FILE
         if not f.is_file():
-            raise ProjectError(f"'{root}' is not a multiview project (no {PROJECT_FILE}); create one with `multiview init`")
+            raise ProjectError(
+                f"'{root}' is not a multiview project (no {PROJECT_FILE}); create one with `multiview init`"
+            )
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -251,7 +272,8 @@ class Project:
                 st = v.path.stat()
             except FileNotFoundError:
                 raise PhotoError(
-                    f"photo '{v.id}' is missing from '{v.path.parent}' (moved or deleted since the project was created); "
+                    f"photo '{v.id}' is missing from '{v.path.parent}' "
+                    "(moved or deleted since the project was created); "
                     "put it back there"
                 ) from None
             if st.st_size == v.file_size and st.st_mtime_ns == v.mtime_ns:
@@ -262,7 +284,7 @@ class Project:
                     "restore the original file or create a new project"
                 )
 
-    def reload(self) -> "Project":
+    def reload(self) -> Project:
         """Re-read ``project.json`` (after another process changed it)."""
         self._state = self._read_state(self.root)
         return self
@@ -323,7 +345,8 @@ class Project:
 
     def prompts_for(self, obj_id: int | None = None, view_id: str | None = None) -> tuple[Prompt, ...]:
         return tuple(
-            p for p in self._state.prompts
+            p
+            for p in self._state.prompts
             if (obj_id is None or p.obj_id == obj_id) and (view_id is None or p.view_id == view_id)
         )
 
@@ -343,7 +366,9 @@ class Project:
         v = view if isinstance(view, View) else self.view(view)
         img = read_photo(v.path, max_side=self._state.work_max_side)
         if (img.shape[1], img.shape[0]) != v.work_size:
-            raise PhotoError(f"photo '{v.id}' decodes to a different size than recorded; it changed: recreate the project")
+            raise PhotoError(
+                f"photo '{v.id}' decodes to a different size than recorded; it changed: recreate the project"
+            )
         return img
 
     def cache_dir(self, name: str) -> Path:
@@ -403,8 +428,9 @@ class Project:
         """Replace all registrations (one per view id)."""
         self.update(lambda s: replace(s, registrations=dict(regs)))
 
-    def add_object(self, obj_id: int | None = None, name: str | None = None,
-                   color: tuple[int, int, int] | None = None) -> ObjectInfo:
+    def add_object(
+        self, obj_id: int | None = None, name: str | None = None, color: tuple[int, int, int] | None = None
+    ) -> ObjectInfo:
         """Create an object (next free id by default)."""
         out: list[ObjectInfo] = []
 
@@ -420,13 +446,17 @@ class Project:
         self.update(change)
         return out[0]
 
-    def edit_object(self, obj_id: int, *, name: str | None = None, color: tuple[int, int, int] | None = None) -> ObjectInfo:
+    def edit_object(
+        self, obj_id: int, *, name: str | None = None, color: tuple[int, int, int] | None = None
+    ) -> ObjectInfo:
         self.object(obj_id)
 
         def change(s: ProjectState) -> ProjectState:
             objs = tuple(
                 replace(o, name=name if name is not None else o.name, color=color if color is not None else o.color)
-                if o.id == obj_id else o for o in s.objects
+                if o.id == obj_id
+                else o
+                for o in s.objects
             )
             return replace(s, objects=objs)
 
@@ -436,10 +466,13 @@ class Project:
     def remove_object(self, obj_id: int) -> None:
         """Delete an object, its prompts and its results."""
         self.object(obj_id)
-        self.update(lambda s: replace(
-            s, objects=tuple(o for o in s.objects if o.id != obj_id),
-            prompts=tuple(p for p in s.prompts if p.obj_id != obj_id),
-        ))
+        self.update(
+            lambda s: replace(
+                s,
+                objects=tuple(o for o in s.objects if o.id != obj_id),
+                prompts=tuple(p for p in s.prompts if p.obj_id != obj_id),
+            )
+        )
         self.clear_results(obj_id)
 
     def add_prompt(
@@ -550,9 +583,14 @@ class Project:
                 f"expected ({v.work_height}, {v.work_width}) uint8"
             )
         meta = {
-            "obj_id": result.obj_id, "view": result.view_id, "score": result.score,
-            "present_score": result.present_score, "tracker": result.tracker,
-            "source_view": result.source_view, "meta": result.meta, "written": _now(),
+            "obj_id": result.obj_id,
+            "view": result.view_id,
+            "score": result.score,
+            "present_score": result.present_score,
+            "tracker": result.tracker,
+            "source_view": result.source_view,
+            "meta": result.meta,
+            "written": _now(),
         }
         arrays: dict[str, np.ndarray] = {"prob": result.prob, "meta": np.array(json.dumps(meta))}
         if result.valid is not None:
@@ -573,9 +611,15 @@ class Project:
         except (OSError, ValueError, KeyError) as exc:
             raise ProjectError(f"result file '{f}' is damaged ({exc}); re-run `multiview track`") from exc
         return MaskResult(
-            obj_id=obj_id, view_id=vid, prob=prob, valid=valid, score=meta.get("score"),
-            present_score=meta.get("present_score"), tracker=meta.get("tracker", ""),
-            source_view=meta.get("source_view"), meta=meta.get("meta") or {},
+            obj_id=obj_id,
+            view_id=vid,
+            prob=prob,
+            valid=valid,
+            score=meta.get("score"),
+            present_score=meta.get("present_score"),
+            tracker=meta.get("tracker", ""),
+            source_view=meta.get("source_view"),
+            meta=meta.get("meta") or {},
         )
 
     def has_result(self, obj_id: int, view: str) -> bool:

@@ -12,6 +12,16 @@ from .scale import Scale
 from .stats import Areas, plane_area, result_areas
 
 __all__ = [
-    "Areas", "DriftThresholds", "ObjectViewStats", "ReviewReport", "Scale", "contact_sheet_pages", "plane_area",
-    "render_view", "result_areas", "review", "write_contact_sheet", "write_view_picture",
+    "Areas",
+    "DriftThresholds",
+    "ObjectViewStats",
+    "ReviewReport",
+    "Scale",
+    "contact_sheet_pages",
+    "plane_area",
+    "render_view",
+    "result_areas",
+    "review",
+    "write_contact_sheet",
+    "write_view_picture",
 ]

@@ -19,8 +19,9 @@ POS_RGB = (30, 200, 60)
 NEG_RGB = (230, 30, 30)
 
 
-def overlay_mask(img: np.ndarray, mask: np.ndarray, color: tuple[int, int, int], *, alpha: float = 0.45,
-                 thickness: int = 2) -> None:
+def overlay_mask(
+    img: np.ndarray, mask: np.ndarray, color: tuple[int, int, int], *, alpha: float = 0.45, thickness: int = 2
+) -> None:
     """Tint ``mask`` pixels of ``img`` with ``color`` and outline the mask (over a dark halo), in place.
 
     Args:
@@ -81,7 +82,7 @@ def fit_text(text: str, size: int, width: int, *, middle: bool = False) -> str:
         keep -= 1
         if middle:
             head = (keep + 1) // 2
-            cand = text[:head] + "…" + text[len(text) - (keep - head):]
+            cand = text[:head] + "…" + text[len(text) - (keep - head) :]
         else:
             cand = text[:keep].rstrip() + "…"
         if text_width(cand, size) <= width:
@@ -132,11 +133,11 @@ def draw_prompt_marks(
     import cv2
 
     if box is not None:
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        x0, y0, x1, y1 = (round(v) for v in box)
         cv2.rectangle(img, (x0, y0), (x1, y1), (0, 0, 0), 4, lineType=cv2.LINE_AA)
         cv2.rectangle(img, (x0, y0), (x1, y1), tuple(int(c) for c in color), 2, lineType=cv2.LINE_AA)
     for (x, y), lab in zip(points, labels):
-        c = (int(round(x)), int(round(y)))
+        c = (round(x), round(y))
         cv2.circle(img, c, radius + 2, (0, 0, 0), -1, lineType=cv2.LINE_AA)
         cv2.circle(img, c, radius, POS_RGB if lab else NEG_RGB, -1, lineType=cv2.LINE_AA)
         r = max(2, radius // 2)

@@ -146,12 +146,25 @@ class ObjectViewStats:
 
     def to_json(self) -> dict:
         return {
-            "index": self.index, "view": self.view_id, "obj_id": self.obj_id, "has_result": self.has_result,
-            "prompted": self.prompted, "tracker": self.tracker, "source_view": self.source_view,
-            "area_px": self.area_px, "area_ref_px": self.area_ref_px, "area_cm2": self.area_cm2,
-            "score": self.score, "present_score": self.present_score, "iou": self.iou, "iou_with": self.iou_with,
-            "area_ratio": self.area_ratio, "drift": self.drift, "reasons": list(self.reasons),
-            "notes": list(self.notes), "severity": self.severity,
+            "index": self.index,
+            "view": self.view_id,
+            "obj_id": self.obj_id,
+            "has_result": self.has_result,
+            "prompted": self.prompted,
+            "tracker": self.tracker,
+            "source_view": self.source_view,
+            "area_px": self.area_px,
+            "area_ref_px": self.area_ref_px,
+            "area_cm2": self.area_cm2,
+            "score": self.score,
+            "present_score": self.present_score,
+            "iou": self.iou,
+            "iou_with": self.iou_with,
+            "area_ratio": self.area_ratio,
+            "drift": self.drift,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+            "severity": self.severity,
         }
 
 
@@ -167,7 +180,7 @@ class ReviewReport:
 
     rows: tuple[ObjectViewStats, ...]
     thresholds: DriftThresholds = field(default_factory=DriftThresholds)
-    scale: "Scale | None" = None
+    scale: Scale | None = None
 
     def drifted(self) -> list[ObjectViewStats]:
         """Rows with a drift flag, worst (highest severity) first."""
@@ -191,7 +204,7 @@ class ReviewReport:
         return [r for r in self.rows if r.view_id == view_id]
 
 
-def review_canvas(project: "Project", max_side: int) -> tuple[tuple[int, int], np.ndarray]:
+def review_canvas(project: Project, max_side: int) -> tuple[tuple[int, int], np.ndarray]:
     """Raster of the reference plane used for IoU checks.
 
     Returns:
@@ -206,7 +219,7 @@ def review_canvas(project: "Project", max_side: int) -> tuple[tuple[int, int], n
 class _Sources:
     """Lazily warped masks of the prompted views on the review canvas (small; cached)."""
 
-    def __init__(self, project: "Project", size: tuple[int, int], H_canvas_from_ref: np.ndarray) -> None:
+    def __init__(self, project: Project, size: tuple[int, int], H_canvas_from_ref: np.ndarray) -> None:
         self.project, self.size, self.H = project, size, H_canvas_from_ref
         self.regs = project.registrations
         self._cache: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
@@ -240,10 +253,10 @@ def _margin(value: float, threshold: float, worst: float) -> float:
 
 
 def review(
-    project: "Project",
+    project: Project,
     obj_ids: Sequence[int] | None = None,
     thresholds: DriftThresholds | None = None,
-    scale: "Scale | None" = None,
+    scale: Scale | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> ReviewReport:
     """Measure every stored result and flag drifted views (see the module docstring).
@@ -287,10 +300,21 @@ def review(
                 continue
             areas = result_areas(r, v, reg, scale)
             row.update(
-                has_result=True, tracker=r.tracker, source_view=r.source_view, area_px=areas.px,
-                area_ref_px=areas.ref_px, area_cm2=areas.cm2, score=r.score, present_score=r.present_score,
-                reasons=[], notes=[], severity=0.0, visible=None,
-                measure=("ref", areas.ref_px) if areas.ref_px is not None else ("frac", areas.px / (v.width * v.height)),
+                has_result=True,
+                tracker=r.tracker,
+                source_view=r.source_view,
+                area_px=areas.px,
+                area_ref_px=areas.ref_px,
+                area_cm2=areas.cm2,
+                score=r.score,
+                present_score=r.present_score,
+                reasons=[],
+                notes=[],
+                severity=0.0,
+                visible=None,
+                measure=("ref", areas.ref_px)
+                if areas.ref_px is not None
+                else ("frac", areas.px / (v.width * v.height)),
             )
             absent = areas.px == 0 or (r.present_score is not None and r.present_score < th.min_present)
             row["absent"] = absent
@@ -356,8 +380,13 @@ def review(
                 row["notes"].append(f"object {vis:.0%} inside this view: area check skipped")
                 continue
             kind, value = row["measure"]
-            same = [n["measure"][1] for n in present_nbrs if n["measure"][0] == kind and n["measure"][1] > 0
-                    and (n["visible"] is None or n["visible"] >= th.min_visible_for_area)]
+            same = [
+                n["measure"][1]
+                for n in present_nbrs
+                if n["measure"][0] == kind
+                and n["measure"][1] > 0
+                and (n["visible"] is None or n["visible"] >= th.min_visible_for_area)
+            ]
             if not same or value <= 0:
                 continue
             ratio = value / float(np.median(same))

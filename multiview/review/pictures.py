@@ -30,11 +30,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import atomic
+from ..alignment.geometry import apply_h
 from ..errors import ProjectExistsError, ValidationError
 from ..loading import read_photo, resize_prob, scale_between
-from ..alignment.geometry import apply_h
 from .draw import (
-    DRIFT_RGB, OK_RGB, draw_prompt_marks, draw_texts, fit_text, frame, overlay_mask, shade_unknown, text_width,
+    DRIFT_RGB,
+    OK_RGB,
+    draw_prompt_marks,
+    draw_texts,
+    fit_text,
+    frame,
+    overlay_mask,
+    shade_unknown,
+    text_width,
     wrap_text,
 )
 
@@ -47,7 +55,7 @@ TEXT_RGB = (235, 235, 235)
 MUTED_RGB = (150, 150, 150)
 
 
-def _masks_at(project: "Project", view: "View", obj_ids: Sequence[int], size: tuple[int, int]):
+def _masks_at(project: Project, view: View, obj_ids: Sequence[int], size: tuple[int, int]):
     """Yield ``(obj_id, result, mask, known)`` at picture ``size`` for objects with a result."""
     for oid in obj_ids:
         r = project.read_result(oid, view.id)
@@ -61,7 +69,7 @@ def _masks_at(project: "Project", view: "View", obj_ids: Sequence[int], size: tu
         yield oid, r, mask, known
 
 
-def _photo_at(view: "View", s: float) -> np.ndarray:
+def _photo_at(view: View, s: float) -> np.ndarray:
     """The photo scaled by ``s`` (decoded at reduced size when ``s < 1``; upscaled bilinearly when ``s > 1``)."""
     import cv2
 
@@ -73,7 +81,7 @@ def _photo_at(view: "View", s: float) -> np.ndarray:
     return img
 
 
-def _thumb(project: "Project", view: "View", obj_ids: Sequence[int], box: tuple[int, int], thickness: int) -> np.ndarray:
+def _thumb(project: Project, view: View, obj_ids: Sequence[int], box: tuple[int, int], thickness: int) -> np.ndarray:
     bw, bh = box
     img = _photo_at(view, min(bw / view.width, bh / view.height))
     size = (img.shape[1], img.shape[0])
@@ -85,7 +93,7 @@ def _thumb(project: "Project", view: "View", obj_ids: Sequence[int], box: tuple[
     return img
 
 
-def _check_objs(project: "Project", obj_ids: Sequence[int] | None) -> list[int]:
+def _check_objs(project: Project, obj_ids: Sequence[int] | None) -> list[int]:
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
     for oid in ids:
         project.object(oid)
@@ -93,8 +101,8 @@ def _check_objs(project: "Project", obj_ids: Sequence[int] | None) -> list[int]:
 
 
 def contact_sheet_pages(
-    project: "Project",
-    report: "ReviewReport | None" = None,
+    project: Project,
+    report: ReviewReport | None = None,
     obj_ids: Sequence[int] | None = None,
     *,
     tile: int = 240,
@@ -130,7 +138,7 @@ def contact_sheet_pages(
     thickness = 1 if tile < 200 else 2
     objs = [project.object(o) for o in ids]
     for page in range(n_pages):
-        chunk = views[page * per_page:(page + 1) * per_page]
+        chunk = views[page * per_page : (page + 1) * per_page]
         first = page * per_page
         cols = columns or min(8, max(1, math.ceil(math.sqrt(len(chunk)))))
         cols = max(1, min(cols, len(chunk)))
@@ -140,14 +148,16 @@ def contact_sheet_pages(
         sheet = np.full((H, W, 3), BG_RGB, dtype=np.uint8)
         texts: list = []
         n_drift = len(report.views_to_correct()) if report is not None else 0
-        title = (f"{project.root.name}: {len(views)} views (* = reference)"
-                 + (f", {n_drift} to correct" if report is not None else "")
-                 + (f" - page {page + 1}/{n_pages}" if n_pages > 1 else ""))
+        title = (
+            f"{project.root.name}: {len(views)} views (* = reference)"
+            + (f", {n_drift} to correct" if report is not None else "")
+            + (f" - page {page + 1}/{n_pages}" if n_pages > 1 else "")
+        )
         texts.append(((8, 6), fit_text(title, fs + 2, W - 16), TEXT_RGB, fs + 2))
         x = 8
         for o in objs:
             label = f"{o.id} {o.name}"
-            sheet[6 + line + 4:6 + line + 4 + fs, x:x + fs] = o.color
+            sheet[6 + line + 4 : 6 + line + 4 + fs, x : x + fs] = o.color
             texts.append(((x + fs + 4, 6 + line + 2), label, TEXT_RGB, fs))
             x += fs + 4 + text_width(label, fs) + 16
             if x > W - 40:
@@ -158,11 +168,11 @@ def contact_sheet_pages(
             thumb = _thumb(project, v, ids, box, thickness)
             th, tw = thumb.shape[:2]
             ox, oy = cx + 4 + (box[0] - tw) // 2, cy + 4 + (box[1] - th) // 2
-            sheet[oy:oy + th, ox:ox + tw] = thumb
+            sheet[oy : oy + th, ox : ox + tw] = thumb
             rows_v = report.for_view(v.id) if report is not None else []
             drifted = [r for r in rows_v if r.drift]
             if drifted:
-                frame(sheet[cy:cy + cell_h - 4, cx:cx + cell_w - 4], DRIFT_RGB, 4)
+                frame(sheet[cy : cy + cell_h - 4, cx : cx + cell_w - 4], DRIFT_RGB, 4)
             ty = cy + box[1] + 10
             mark = " *" if v.id == project.reference.id else ""
             texts.append(((cx + 6, ty), fit_text(f"#{i}  {v.id}{mark}", fs, cell_w - 14, middle=True), TEXT_RGB, fs))
@@ -177,7 +187,7 @@ def contact_sheet_pages(
                 txt = f"{o.id}: none" if not has else (str(o.id) if score is None else f"{o.id}:{score:.2f}")
                 if drift:
                     txt += "!"
-                sheet[ty + line + 3:ty + line + 3 + fs - 2, xx:xx + fs - 2] = o.color
+                sheet[ty + line + 3 : ty + line + 3 + fs - 2, xx : xx + fs - 2] = o.color
                 texts.append(((xx + fs, ty + line), txt, DRIFT_RGB if drift else TEXT_RGB, fs))
                 xx += fs + text_width(txt, fs) + 8
                 if xx > cx + cell_w - 30:
@@ -193,9 +203,9 @@ def contact_sheet_pages(
 
 
 def render_view(
-    project: "Project",
+    project: Project,
     view: str,
-    report: "ReviewReport | None" = None,
+    report: ReviewReport | None = None,
     obj_ids: Sequence[int] | None = None,
     *,
     max_side: int = 1600,
@@ -249,9 +259,11 @@ def render_view(
         row = report.row(v.id, o.id) if report is not None else None
         res = None if row is not None else project.read_result(o.id, v.id)
         if row is not None and row.has_result:
-            parts = [f"score {row.score:.2f}" if row.score is not None else "",
-                     f"present {row.present_score:.2f}" if row.present_score is not None else "",
-                     f"{row.area_px:.0f} px"]
+            parts = [
+                f"score {row.score:.2f}" if row.score is not None else "",
+                f"present {row.present_score:.2f}" if row.present_score is not None else "",
+                f"{row.area_px:.0f} px",
+            ]
             if row.area_ref_px is not None:
                 parts.append(f"{row.area_ref_px:.0f} ref px")
             if row.area_cm2 is not None:
@@ -269,16 +281,22 @@ def render_view(
     head_h = 8 + line * n_lines + 6
     W = max(size[0], 480)
     out = np.full((head_h + size[1], W, 3), BG_RGB, dtype=np.uint8)
-    out[head_h:, :size[0]] = img
+    out[head_h:, : size[0]] = img
     reg = project.registrations.get(v.id)
     align = "reference" if v.id == project.reference.id else (reg.status if reg is not None else "not aligned")
     i = project.view_index(v.id)
-    texts = [((8, 6), fit_text(f"#{i} of {len(project.views)}  {v.id}  {v.width}x{v.height}  {align}", fs, W - 16),
-              TEXT_RGB, fs)]
+    texts = [
+        (
+            (8, 6),
+            fit_text(f"#{i} of {len(project.views)}  {v.id}  {v.width}x{v.height}  {align}", fs, W - 16),
+            TEXT_RGB,
+            fs,
+        )
+    ]
     y = 6
     for o, (desc, reasons, drift) in zip(objs, captions):
         y += line
-        out[y + 3:y + 3 + fs - 2, 8:8 + fs - 2] = o.color
+        out[y + 3 : y + 3 + fs - 2, 8 : 8 + fs - 2] = o.color
         texts.append(((8 + fs + 4, y), fit_text(f"{o.id} {o.name}: {desc}", fs, W - fs - 20), TEXT_RGB, fs))
         if drift:
             y += line
@@ -296,9 +314,9 @@ def _page_paths(out: Path, n_pages: int) -> list[Path]:
 
 
 def write_contact_sheet(
-    project: "Project",
+    project: Project,
     out: str | os.PathLike[str],
-    report: "ReviewReport | None" = None,
+    report: ReviewReport | None = None,
     obj_ids: Sequence[int] | None = None,
     *,
     tile: int = 240,
@@ -321,8 +339,9 @@ def write_contact_sheet(
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         raise ProjectExistsError(f"picture '{existing[0]}' already exists; use --overwrite or another name")
-    for path, page in zip(paths, contact_sheet_pages(project, report, obj_ids, tile=tile, per_page=per_page,
-                                                     columns=columns)):
+    for path, page in zip(
+        paths, contact_sheet_pages(project, report, obj_ids, tile=tile, per_page=per_page, columns=columns)
+    ):
         atomic.write_image(path, page)
     if overwrite:  # drop pages left over from an earlier, longer sheet
         k = n_pages + 1 if n_pages > 1 else 1
@@ -333,10 +352,10 @@ def write_contact_sheet(
 
 
 def write_view_picture(
-    project: "Project",
+    project: Project,
     view: str,
     out: str | os.PathLike[str],
-    report: "ReviewReport | None" = None,
+    report: ReviewReport | None = None,
     obj_ids: Sequence[int] | None = None,
     *,
     max_side: int = 1600,

@@ -42,9 +42,7 @@ class Scale:
             raise ValidationError(f"scale {self.px_per_cm!r} px/cm must be a positive number")
 
     @classmethod
-    def from_points(
-        cls, p1: tuple[float, float], p2: tuple[float, float], distance_cm: float
-    ) -> "Scale":
+    def from_points(cls, p1: tuple[float, float], p2: tuple[float, float], distance_cm: float) -> Scale:
         """Scale from two points on the reference view and their real distance.
 
         Args:
@@ -62,7 +60,7 @@ class Scale:
         return cls(d / distance_cm, f"({p1[0]:g},{p1[1]:g})-({p2[0]:g},{p2[1]:g}) = {distance_cm:g} cm")
 
     @classmethod
-    def parse(cls, text: str) -> "Scale":
+    def parse(cls, text: str) -> Scale:
         """Parse ``"PX_PER_CM"`` (e.g. ``"12.5"``) or ``"X1,Y1,X2,Y2,DIST"`` with DIST in cm,
         or with a unit ``mm``, ``cm`` or ``m`` (e.g. ``"10,20,410,20,25cm"``).
 
@@ -89,4 +87,4 @@ class Scale:
 
     def cm2(self, area_ref_px: float | None) -> float | None:
         """Area in cm² of an area given in reference-plane pixels (None stays None)."""
-        return None if area_ref_px is None else float(area_ref_px) / (self.px_per_cm ** 2)
+        return None if area_ref_px is None else float(area_ref_px) / (self.px_per_cm**2)

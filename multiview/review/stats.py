@@ -47,7 +47,7 @@ def plane_area(mask: np.ndarray, H_dst_from_src: np.ndarray) -> float:
     xs = np.arange(m.shape[1], dtype=np.float64)
     total = 0.0
     for y0 in range(0, m.shape[0], _ROW_BLOCK):
-        block = m[y0:y0 + _ROW_BLOCK]
+        block = m[y0 : y0 + _ROW_BLOCK]
         if not block.any():
             continue
         ys = np.arange(y0, y0 + block.shape[0], dtype=np.float64)[:, None]
@@ -73,9 +73,7 @@ class Areas:
     cm2: float | None
 
 
-def result_areas(
-    result: "MaskResult", view: "View", reg: "Registration | None", scale: "Scale | None" = None
-) -> Areas:
+def result_areas(result: MaskResult, view: View, reg: Registration | None, scale: Scale | None = None) -> Areas:
     """Areas of a stored result in view pixels, reference-plane pixels and cm².
 
     Args:

@@ -40,13 +40,16 @@ from multiview.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequen
 from multiview.sample.store import FORMAT_VERSION, HOMOGRAPHY_CONVENTION, load_sample, make_sample
 
 __all__ = [
-    "SampleObject",
-    "SampleSequence",
-    "SampleExistsError",
-    "SampleFormatError",
-    "SampleValueError",
-    "make_sample",
-    "load_sample",
+    "FORMAT_VERSION",
+    "HOMOGRAPHY_CONVENTION",
+    "PANEL_METRES_PER_PIXEL",
     "PANEL_SIZE",
     "SAMPLE_OBJECTS",
+    "SampleExistsError",
+    "SampleFormatError",
+    "SampleObject",
+    "SampleSequence",
+    "SampleValueError",
+    "load_sample",
+    "make_sample",
 ]

@@ -150,7 +150,7 @@ class _Painter:
 
 def _pt(x: float, y: float) -> tuple[int, int]:
     """Sub-pixel point for cv2 drawing with ``shift=4``."""
-    return (int(round(x * 16)), int(round(y * 16)))
+    return (round(x * 16), round(y * 16))
 
 
 def _poly(points) -> np.ndarray:

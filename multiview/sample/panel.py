@@ -68,13 +68,23 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         centres += [(x, c), (x, H - 1 - c)]
     for y in np.arange(c + period / 2, H - c - period / 4, period / 2):
         centres += [(c, y), (W - 1 - c, y)]
-    for k, (cx, cy) in enumerate(centres):
+    for cx, cy in centres:
         along = cx if cy in (c, H - 1 - c) else cy
-        if int(round((along - c) / (period / 2))) % 2 == 1:  # rosette
+        if round((along - c) / (period / 2)) % 2 == 1:  # rosette
             for a in range(6):
                 t = a * math.pi / 3
-                cv2.ellipse(cream, _pt(cx + 9 * math.cos(t), cy + 9 * math.sin(t)), (16 * 7, 16 * 4),
-                            math.degrees(t), 0, 360, 255, -1, cv2.LINE_AA, 4)
+                cv2.ellipse(
+                    cream,
+                    _pt(cx + 9 * math.cos(t), cy + 9 * math.sin(t)),
+                    (16 * 7, 16 * 4),
+                    math.degrees(t),
+                    0,
+                    360,
+                    255,
+                    -1,
+                    cv2.LINE_AA,
+                    4,
+                )
             cv2.circle(green, _pt(cx, cy), 16 * 5, 255, -1, cv2.LINE_AA, 4)
         else:  # lozenge
             d = 13
@@ -103,8 +113,15 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         for _k in range(rng.randint(3, 6)):
             a = -math.pi / 2 + rng.normal(0, 0.5)
             ln = rng.uniform(8, 20)
-            cv2.line(plants, _pt(x, y), _pt(x + ln * math.cos(a), y + ln * math.sin(a)), int(rng.randint(150, 256)), 2,
-                     cv2.LINE_AA, 4)
+            cv2.line(
+                plants,
+                _pt(x, y),
+                _pt(x + ln * math.cos(a), y + ln * math.sin(a)),
+                int(rng.randint(150, 256)),
+                2,
+                cv2.LINE_AA,
+                4,
+            )
     p.blend(0.85 * plants.astype(np.float32) / 255, _GREEN)
 
     # Niche (blue-grey) with an arched top, framed by red-brown lines.
@@ -129,15 +146,23 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     p.fill(p.painterly(trunk, sigma=1.5, amp=0.2), (110, 76, 48), var=8, strokes=10, jitter=12, angle=math.pi / 2)
     crown = p.layer()
     for _ in range(9):
-        cv2.circle(crown, _pt(173 + rng.normal(0, 38), 370 + rng.normal(0, 40)), int(16 * rng.uniform(32, 52)), 255, -1,
-                   cv2.LINE_AA, 4)
+        cv2.circle(
+            crown,
+            _pt(173 + rng.normal(0, 38), 370 + rng.normal(0, 40)),
+            int(16 * rng.uniform(32, 52)),
+            255,
+            -1,
+            cv2.LINE_AA,
+            4,
+        )
     p.fill(p.painterly(crown, amp=0.45), _GREEN, var=12, strokes=14, jitter=16)
     leaves = p.layer()
     ys, xs_ = np.nonzero(crown[::6, ::6] > 0)
     pick = rng.choice(len(ys), size=min(140, len(ys)), replace=False)
     for i in pick:
-        cv2.ellipse(leaves, _pt(xs_[i] * 6, ys[i] * 6), (16 * 6, 16 * 3), rng.uniform(0, 180), 0, 360, 255, -1,
-                    cv2.LINE_AA, 4)
+        cv2.ellipse(
+            leaves, _pt(xs_[i] * 6, ys[i] * 6), (16 * 6, 16 * 3), rng.uniform(0, 180), 0, 360, 255, -1, cv2.LINE_AA, 4
+        )
     p.blend(0.7 * leaves.astype(np.float32) / 255, (140, 160, 92))
     fruits = p.layer()
     for i in rng.choice(len(ys), size=min(14, len(ys)), replace=False):
@@ -162,8 +187,13 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
 
     p.blend(0.75 * p.line_layer(halo_details), (140, 92, 38))
     robe = p.layer()
-    cv2.fillPoly(robe, [_poly([(376, 318), (484, 318), (516, 420), (524, 560), (552, 776), (308, 776), (334, 560),
-                               (344, 420)])], 255, cv2.LINE_AA, 4)
+    cv2.fillPoly(
+        robe,
+        [_poly([(376, 318), (484, 318), (516, 420), (524, 560), (552, 776), (308, 776), (334, 560), (344, 420)])],
+        255,
+        cv2.LINE_AA,
+        4,
+    )
     robe_m = p.painterly(robe)
     p.fill(robe_m, _ROBE, var=12, strokes=10, jitter=14, angle=math.pi / 2)
     fig |= robe_m
@@ -182,8 +212,13 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
 
     p.blend(0.85 * p.line_layer(hem) * robe_m, _GOLD)
     mantle = p.layer()
-    cv2.fillPoly(mantle, [_poly([(380, 318), (446, 326), (508, 430), (528, 600), (540, 740), (470, 736), (440, 600),
-                                 (392, 430)])], 255, cv2.LINE_AA, 4)
+    cv2.fillPoly(
+        mantle,
+        [_poly([(380, 318), (446, 326), (508, 430), (528, 600), (540, 740), (470, 736), (440, 600), (392, 430)])],
+        255,
+        cv2.LINE_AA,
+        4,
+    )
     mantle_m = p.painterly(mantle) & robe_m
     p.fill(mantle_m, _MANTLE, var=10, strokes=10, jitter=12, angle=1.2)
 
@@ -211,8 +246,9 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         for sx in (-1, 1):
             cv2.ellipse(lay, _pt(hx + sx * 14, hy + 2), (16 * 6, 16 * 3), 0, 0, 360, 255, -1, cv2.LINE_AA, 4)
             cv2.ellipse(lay, _pt(hx + sx * 14, hy - 6), (16 * 9, 16 * 4), 0, 200, 340, 255, 2, cv2.LINE_AA, 4)
-        cv2.polylines(lay, [_poly([(hx - 1, hy + 2), (hx - 4, hy + 20), (hx + 4, hy + 22)])], False, 255, 2,
-                      cv2.LINE_AA, 4)
+        cv2.polylines(
+            lay, [_poly([(hx - 1, hy + 2), (hx - 4, hy + 20), (hx + 4, hy + 22)])], False, 255, 2, cv2.LINE_AA, 4
+        )
         cv2.line(lay, _pt(hx - 8, hy + 32), _pt(hx + 8, hy + 32), 255, 2, cv2.LINE_AA, 4)
 
     p.blend(0.85 * p.line_layer(face), (60, 36, 26))
@@ -252,8 +288,18 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     for k in range(12):
         t = k * math.pi / 6 + 0.1
         petal = p.layer()
-        cv2.ellipse(petal, _pt(rx + 62 * math.cos(t), ry + 62 * math.sin(t)), (16 * 56, 16 * 19), math.degrees(t), 0,
-                    360, 255, -1, cv2.LINE_AA, 4)
+        cv2.ellipse(
+            petal,
+            _pt(rx + 62 * math.cos(t), ry + 62 * math.sin(t)),
+            (16 * 56, 16 * 19),
+            math.degrees(t),
+            0,
+            360,
+            255,
+            -1,
+            cv2.LINE_AA,
+            4,
+        )
         pm = p.painterly(petal, sigma=1.8, amp=0.2)
         p.fill(pm, (176, 62, 46) if k % 2 == 0 else (66, 100, 128), var=8, strokes=8, jitter=10, angle=t)
         ros |= pm
@@ -261,10 +307,27 @@ def _render_panel(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     def petal_lines(lay):
         for k in range(12):
             t = k * math.pi / 6 + 0.1
-            cv2.ellipse(lay, _pt(rx + 62 * math.cos(t), ry + 62 * math.sin(t)), (16 * 55, 16 * 18), math.degrees(t), 0,
-                        360, 255, 2, cv2.LINE_AA, 4)
-            cv2.line(lay, _pt(rx + 40 * math.cos(t), ry + 40 * math.sin(t)),
-                     _pt(rx + 100 * math.cos(t), ry + 100 * math.sin(t)), 255, 2, cv2.LINE_AA, 4)
+            cv2.ellipse(
+                lay,
+                _pt(rx + 62 * math.cos(t), ry + 62 * math.sin(t)),
+                (16 * 55, 16 * 18),
+                math.degrees(t),
+                0,
+                360,
+                255,
+                2,
+                cv2.LINE_AA,
+                4,
+            )
+            cv2.line(
+                lay,
+                _pt(rx + 40 * math.cos(t), ry + 40 * math.sin(t)),
+                _pt(rx + 100 * math.cos(t), ry + 100 * math.sin(t)),
+                255,
+                2,
+                cv2.LINE_AA,
+                4,
+            )
 
     p.blend(0.65 * p.line_layer(petal_lines) * ros, (58, 30, 22))
     centre = p.layer()

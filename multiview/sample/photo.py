@@ -39,7 +39,7 @@ def _draw_occluder(
         inside = (np.abs(dist) <= radius) & (along >= 0) & (along <= L)
         t = np.clip(dist / radius, -1, 1)
         shade = np.sqrt(np.clip(1 - t * t, 0, 1))  # cylinder profile
-        spec = np.exp(-((t + 0.35) / 0.18) ** 2)
+        spec = np.exp(-(((t + 0.35) / 0.18) ** 2))
         col = base[None, None, :] * (0.45 + 0.55 * shade[..., None]) + highlight * spec[..., None]
         a = inside.astype(np.float32)
         colour[:] = colour * (1 - a[..., None]) + col * a[..., None]
@@ -81,8 +81,9 @@ def _render_view(panel: np.ndarray, view: _View, seed: int, index: int) -> tuple
         sigma = 0.45 * math.sqrt(1 / scale**2 - 1)
         src = cv2.GaussianBlur(src, (0, 0), sigma)
     warped = cv2.warpPerspective(src, Hv, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    cover = cv2.warpPerspective(np.ones((Hp, W), np.float32), Hv, (w, h), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    cover = cv2.warpPerspective(
+        np.ones((Hp, W), np.float32), Hv, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     wall = np.empty((h, w, 3), np.float32)
     wall[:] = np.array([198, 192, 180], np.float32) + rng.uniform(-8, 8, 3)
     wall += 5 * _lowfreq(rng, (w, h), (4, 3))[..., None]

@@ -16,7 +16,7 @@ import numpy as np
 
 from multiview.sample.errors import SampleFormatError, SampleValueError
 
-__all__ = ["SampleObject", "SampleSequence", "SAMPLE_OBJECTS"]
+__all__ = ["SAMPLE_OBJECTS", "SampleObject", "SampleSequence"]
 
 
 @dataclass(frozen=True)

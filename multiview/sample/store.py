@@ -23,7 +23,7 @@ from multiview.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE, _render_p
 from multiview.sample.photo import _render_view
 from multiview.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequence, _warp_mask
 
-__all__ = ["make_sample", "load_sample", "FORMAT_VERSION", "HOMOGRAPHY_CONVENTION"]
+__all__ = ["FORMAT_VERSION", "HOMOGRAPHY_CONVENTION", "load_sample", "make_sample"]
 
 logger = logging.getLogger("multiview.sample")  # the name it had before the split into a package
 
@@ -67,8 +67,11 @@ def _clear_previous(out_dir: Path) -> None:
                 f.unlink()
     leftovers = [str(f.relative_to(out_dir)) for f in out_dir.rglob("*") if f.is_file()]
     if leftovers:
-        logger.warning("overwriting %s: keeping files the sample generator did not write: %s", out_dir,
-                       ", ".join(sorted(leftovers)[:10]))
+        logger.warning(
+            "overwriting %s: keeping files the sample generator did not write: %s",
+            out_dir,
+            ", ".join(sorted(leftovers)[:10]),
+        )
 
 
 def make_sample(out_dir: Path, *, seed: int = 0, n_views: int = 6, overwrite: bool = False) -> SampleSequence:

@@ -6,7 +6,7 @@ generator propagation), so callers can store results as they come, show
 progress, and stop at any time keeping every completed view.
 """
 
-from .base import TrackEvent, Tracker, available_trackers, get_tracker, register_tracker, run_tracking
+from .base import Tracker, TrackEvent, available_trackers, get_tracker, register_tracker, run_tracking
 
 register_tracker("sam2", "multiview.tracking.sam2.tracker:make_tracker")
 register_tracker("homography", "multiview.tracking.homography:HomographyTracker")

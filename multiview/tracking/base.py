@@ -22,8 +22,8 @@ class Tracker(Protocol):
     name: str
 
     def run(
-        self, project: "Project", *, obj_ids: Sequence[int] | None = None, full: bool = False
-    ) -> Iterator["MaskResult"]:
+        self, project: Project, *, obj_ids: Sequence[int] | None = None, full: bool = False
+    ) -> Iterator[MaskResult]:
         """Yield one result per (object, view) it computes; results may come in any order.
 
         Args:
@@ -40,7 +40,7 @@ class TrackEvent:
     done: int
     obj_id: int
     view_id: str
-    result: "MaskResult"
+    result: MaskResult
 
 
 #: name -> "module:factory" (imported lazily so a missing optional stack fails only when used).
@@ -71,7 +71,7 @@ def get_tracker(name: str, **options: Any) -> Tracker:
 
 
 def run_tracking(
-    project: "Project",
+    project: Project,
     tracker: Tracker,
     *,
     obj_ids: Sequence[int] | None = None,

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 GRABCUT_MAX_SIDE = 640
 
 
-def grabcut_mask(image: np.ndarray, prompt: "Prompt", view: "View", iters: int = 5) -> np.ndarray:
+def grabcut_mask(image: np.ndarray, prompt: Prompt, view: View, iters: int = 5) -> np.ndarray:
     """Turn a point/box prompt into a soft mask with OpenCV GrabCut (no model involved).
 
     Args:
@@ -61,8 +61,11 @@ def grabcut_mask(image: np.ndarray, prompt: "Prompt", view: "View", iters: int =
 
     h, w = image.shape[:2]
     s = min(1.0, GRABCUT_MAX_SIDE / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) \
-        if s < 1 else image
+    small = (
+        cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        if s < 1
+        else image
+    )
     sh, sw = small.shape[:2]
     S = scale_between((view.width, view.height), (sw, sh))  # original -> GrabCut image
     seed = np.full((sh, sw), cv2.GC_BGD, np.uint8)
@@ -71,17 +74,25 @@ def grabcut_mask(image: np.ndarray, prompt: "Prompt", view: "View", iters: int =
     pos, neg = pts[labels == 1], pts[labels == 0]
     if prompt.box is not None:
         (x0, y0), (x1, y1) = apply_h(S, np.array(prompt.box, np.float64).reshape(2, 2))
-        seed[max(0, int(y0)):int(np.ceil(y1)) + 1, max(0, int(x0)):int(np.ceil(x1)) + 1] = cv2.GC_PR_BGD
+        seed[max(0, int(y0)) : int(np.ceil(y1)) + 1, max(0, int(x0)) : int(np.ceil(x1)) + 1] = cv2.GC_PR_BGD
         # The box centre region is probably the object.
         cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
-        cv2.ellipse(seed, (round(cx), round(cy)), (max(1, round(bw / 4)), max(1, round(bh / 4))), 0, 0, 360,
-                    int(cv2.GC_PR_FGD), -1)
+        cv2.ellipse(
+            seed,
+            (round(cx), round(cy)),
+            (max(1, round(bw / 4)), max(1, round(bh / 4))),
+            0,
+            0,
+            360,
+            int(cv2.GC_PR_FGD),
+            -1,
+        )
     elif len(pos):
         # Clicks only: the object is assumed to lie within a generous region around them.
         m = 0.2 * max(sw, sh)
         x0, y0 = np.maximum(pos.min(0) - m, 0)
         x1, y1 = np.minimum(pos.max(0) + m, [sw - 1, sh - 1])
-        seed[int(y0):int(y1) + 1, int(x0):int(x1) + 1] = cv2.GC_PR_BGD
+        seed[int(y0) : int(y1) + 1, int(x0) : int(x1) + 1] = cv2.GC_PR_BGD
     r = max(2, round(0.012 * float(np.hypot(sw, sh))))
     for x, y in pos:
         cv2.circle(seed, (round(x), round(y)), 3 * r, int(cv2.GC_PR_FGD), -1)
@@ -138,8 +149,9 @@ class HomographyTracker:
         if options:
             raise TrackingError(f"the homography tracker takes no options (got {', '.join(options)})")
 
-    def run(self, project: "Project", *, obj_ids: Sequence[int] | None = None, full: bool = False
-            ) -> Iterator["MaskResult"]:
+    def run(
+        self, project: Project, *, obj_ids: Sequence[int] | None = None, full: bool = False
+    ) -> Iterator[MaskResult]:
         """Yield one :class:`MaskResult` per object and registered view (see module doc).
 
         Args:
@@ -150,7 +162,6 @@ class HomographyTracker:
         Raises:
             TrackingError: no registration (run ``multiview align``), no prompt for an object.
         """
-        from ..project import MaskResult
 
         regs = project.registrations
         if not regs:
@@ -161,7 +172,7 @@ class HomographyTracker:
             prompts = project.prompts_for(obj_id=oid)
             if not prompts:
                 raise TrackingError(f"object {oid} has no prompt; add one with `multiview prompt`")
-            latest: dict[str, "Prompt"] = {}
+            latest: dict[str, Prompt] = {}
             for p in prompts:
                 if p.view_id not in latest or p.id > latest[p.view_id].id:
                     latest[p.view_id] = p
@@ -173,8 +184,9 @@ class HomographyTracker:
                 )
             for v, p in latest.items():
                 if v not in usable:
-                    log.warning("object %d: prompt %d is on unregistered view %s; it only governs that view",
-                                oid, p.id, v)
+                    log.warning(
+                        "object %d: prompt %d is on unregistered view %s; it only governs that view", oid, p.id, v
+                    )
             gov = governing_views(order, usable)
             sources: dict[str, tuple[np.ndarray, str]] = {}
             for vid in order:
@@ -184,22 +196,30 @@ class HomographyTracker:
                     src = gov[vid]
                 reg_t = regs.get(vid)
                 if src != vid and (reg_t is None or not reg_t.ok):
-                    log.warning("object %d: view %s is not registered (%s); no mask for it", oid, vid,
-                                "not aligned" if reg_t is None else reg_t.reason)
+                    log.warning(
+                        "object %d: view %s is not registered (%s); no mask for it",
+                        oid,
+                        vid,
+                        "not aligned" if reg_t is None else reg_t.reason,
+                    )
                     continue
                 prompt = latest[src]
                 fp = _fingerprint(regs[src].H_ref_from_view, reg_t.H_ref_from_view) if src != vid else "self"
                 if not full:
                     old = project.read_result(oid, vid)
-                    if (old is not None and old.tracker == self.name and old.meta.get("prompt_id") == prompt.id
-                            and old.meta.get("registration") == fp):
+                    if (
+                        old is not None
+                        and old.tracker == self.name
+                        and old.meta.get("prompt_id") == prompt.id
+                        and old.meta.get("registration") == fp
+                    ):
                         continue
                 if src not in sources:
                     sources[src] = self._source_mask(project, prompt)
                 prob_s, how = sources[src]
                 yield self._map(project, oid, prompt, src, vid, prob_s, how, fp)
 
-    def _source_mask(self, project: "Project", prompt: "Prompt") -> tuple[np.ndarray, str]:
+    def _source_mask(self, project: Project, prompt: Prompt) -> tuple[np.ndarray, str]:
         """(h, w) uint8 soft mask of a prompt at its view's working size, and how it was made."""
         view = project.view(prompt.view_id)
         m = project.prompt_mask(prompt)
@@ -209,11 +229,13 @@ class HomographyTracker:
         log.warning(
             "prompt %d on %s is %s without a mask: the homography tracker has no model, so the mask is made "
             "with OpenCV GrabCut (classical, no model used); check it, or give a mask prompt or use --tracker sam2",
-            prompt.id, view.id, prompt.kind,
+            prompt.id,
+            view.id,
+            prompt.kind,
         )
         return grabcut_mask(project.working_image(view), prompt, view), "grabcut"
 
-    def _map(self, project, oid, prompt, src, vid, prob_s, how, fp) -> "MaskResult":
+    def _map(self, project, oid, prompt, src, vid, prob_s, how, fp) -> MaskResult:
         from ..project import MaskResult
 
         meta = {"prompt_id": prompt.id, "prompt_mask": how, "registration": fp}
@@ -221,8 +243,9 @@ class HomographyTracker:
             return MaskResult(oid, vid, prob_s, None, None, None, self.name, None, meta)
         regs = project.registrations
         vs, vt = project.view(src), project.view(vid)
-        H = compose(H_work_from_orig(vt), invert(regs[vid].H_ref_from_view), regs[src].H_ref_from_view,
-                    H_orig_from_work(vs))
+        H = compose(
+            H_work_from_orig(vt), invert(regs[vid].H_ref_from_view), regs[src].H_ref_from_view, H_orig_from_work(vs)
+        )
         prob, valid = warp_prob(prob_s, H, vt.work_size)
         u8 = np.clip(np.rint(prob * 255), 0, 255).astype(np.uint8)
         return MaskResult(oid, vid, u8, None if valid.all() else valid, None, None, self.name, src, meta)

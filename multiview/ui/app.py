@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -125,8 +125,15 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
             raise ValidationError("give the view's file name as 'view'")
         if "obj_id" not in d:
             raise ValidationError("give the object id as 'obj_id'")
-        p = await call(wb.add_prompt, d["view"], d["obj_id"], d.get("points", []), d.get("labels", []),
-                       d.get("box"), d.get("candidate"))
+        p = await call(
+            wb.add_prompt,
+            d["view"],
+            d["obj_id"],
+            d.get("points", []),
+            d.get("labels", []),
+            d.get("box"),
+            d.get("candidate"),
+        )
         return JSONResponse(p, status_code=201)
 
     async def remove_prompt(request: Request) -> Response:
@@ -145,8 +152,15 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         out = []
         for c in cands:
             png = await call(wb.mask_png, c["prob"], d["view"], d.get("size", 1024), color)
-            out.append({"index": c["index"], "score": c["score"], "best": c["best"], "area": c["area"],
-                        "overlay": "data:image/png;base64," + base64.b64encode(png).decode()})
+            out.append(
+                {
+                    "index": c["index"],
+                    "score": c["score"],
+                    "best": c["best"],
+                    "area": c["area"],
+                    "overlay": "data:image/png;base64," + base64.b64encode(png).decode(),
+                }
+            )
         return JSONResponse({"candidates": out})
 
     async def track(request: Request) -> Response:
@@ -163,8 +177,17 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
     async def export(request: Request) -> Response:
         d = await _body(request)
         _known(d, {"formats", "name", "path", "overwrite", "keep", "objects"})
-        return JSONResponse(await call(wb.export, d.get("formats"), d.get("name"), d.get("path"),
-                                       d.get("overwrite", False), d.get("keep", "object"), d.get("objects")))
+        return JSONResponse(
+            await call(
+                wb.export,
+                d.get("formats"),
+                d.get("name"),
+                d.get("path"),
+                d.get("overwrite", False),
+                d.get("keep", "object"),
+                d.get("objects"),
+            )
+        )
 
     async def events(request: Request) -> Response:
         try:
@@ -225,9 +248,16 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
     async def http(request: Request, exc: HTTPException) -> Response:
         return _error(exc.status_code, exc.detail or "error")
 
-    handlers = {NotFound: not_found, ValidationError: refused, JobBusyError: busy, ProjectExistsError: exists,
-                MultiviewError: library, HTTPException: http}
-    app = Starlette(routes=routes, exception_handlers=handlers,
-                    middleware=[Middleware(LocalGuard, allowed_hosts=allowed_hosts)])
+    handlers = {
+        NotFound: not_found,
+        ValidationError: refused,
+        JobBusyError: busy,
+        ProjectExistsError: exists,
+        MultiviewError: library,
+        HTTPException: http,
+    }
+    app = Starlette(
+        routes=routes, exception_handlers=handlers, middleware=[Middleware(LocalGuard, allowed_hosts=allowed_hosts)]
+    )
     app.state.workbench = wb
     return app

@@ -52,8 +52,11 @@ def choose_engine(engine: str, sam2_options: dict[str, Any]) -> EngineInfo:
         return EngineInfo("sam2", f"SAM 2 ({model}, {ckpt.name})")
     if engine == "sam2":
         raise TrackingError(missing_message(model, ckpt))
-    return EngineInfo("homography", f"homography tracker: no SAM 2 checkpoint at {ckpt} "
-                                    f"(`multiview checkpoints download {model}`); clicks and boxes become masks by GrabCut")
+    return EngineInfo(
+        "homography",
+        f"homography tracker: no SAM 2 checkpoint at {ckpt} "
+        f"(`multiview checkpoints download {model}`); clicks and boxes become masks by GrabCut",
+    )
 
 
 class Engine:
@@ -75,12 +78,12 @@ class Engine:
     def name(self) -> str:
         return self.info.name
 
-    def _sam2_session(self, project: "Project"):
+    def _sam2_session(self, project: Project):
         if self._session is None:
             self._session = self.tracker.session(project)  # type: ignore[attr-defined]
         return self._session
 
-    def view_mask(self, project: "Project", obj_id: int, view_id: str) -> "MaskResult | None":
+    def view_mask(self, project: Project, obj_id: int, view_id: str) -> MaskResult | None:
         """The mask the object's prompts on ``view_id`` give on that view, at once.
 
         sam2: the view's prompts are given to a scratch SAM 2 state (cached image
@@ -107,10 +110,19 @@ class Engine:
             session.reset_object(obj_id)
         video = session.frames.video
         prob, valid = video.to_view(fm.frame, fm.prob)
-        return MaskResult(obj_id, view_id, prob, valid, fm.score, fm.present_score, "sam2", None,
-                          {"preview": True, "image_size": session.predictor.image_size})
+        return MaskResult(
+            obj_id,
+            view_id,
+            prob,
+            valid,
+            fm.score,
+            fm.present_score,
+            "sam2",
+            None,
+            {"preview": True, "image_size": session.predictor.image_size},
+        )
 
-    def candidates(self, project: "Project", view_id: str, point: tuple[float, float]) -> list[dict[str, Any]]:
+    def candidates(self, project: Project, view_id: str, point: tuple[float, float]) -> list[dict[str, Any]]:
         """SAM 2's three candidate masks for a first single click (original-photo pixels).
 
         Returns:

@@ -48,9 +48,16 @@ class LocalGuard:
                     problem = (403, f"requests from {origin} are not allowed")
             if problem is not None:
                 body = json.dumps({"error": problem[1]}).encode()
-                await send({"type": "http.response.start", "status": problem[0],
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": problem[0],
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -31,7 +31,7 @@ MAX_PREVIEW_SIDE = 2048
 MIN_PREVIEW_SIDE = 32
 
 
-def preview_size(project: "Project", view: "View", max_side: int) -> tuple[int, int]:
+def preview_size(project: Project, view: View, max_side: int) -> tuple[int, int]:
     """(w, h) of the preview of ``view`` at ``max_side`` (bounded by the working size)."""
     side = min(int(max_side), MAX_PREVIEW_SIDE, max(view.work_size))
     return working_size(view.width, view.height, side)
@@ -45,7 +45,7 @@ class PreviewCache:
         self._max = max_items
         self._lock = threading.Lock()
 
-    def image(self, project: "Project", view: "View", max_side: int) -> np.ndarray:
+    def image(self, project: Project, view: View, max_side: int) -> np.ndarray:
         import cv2
 
         size = preview_size(project, view, max_side)
@@ -76,8 +76,12 @@ def encode_png(img: np.ndarray) -> bytes:
     return encode_image(img, ".png")
 
 
-def mask_overlay(probs: Sequence[tuple[np.ndarray, tuple[int, int, int]]], size: tuple[int, int],
-                 alpha: float = 0.45, outline: int = 2) -> np.ndarray:
+def mask_overlay(
+    probs: Sequence[tuple[np.ndarray, tuple[int, int, int]]],
+    size: tuple[int, int],
+    alpha: float = 0.45,
+    outline: int = 2,
+) -> np.ndarray:
     """Transparent picture of coloured masks.
 
     Args:
@@ -97,7 +101,7 @@ def mask_overlay(probs: Sequence[tuple[np.ndarray, tuple[int, int, int]]], size:
         if not m.any():
             continue
         out[m, :3] = color
-        out[m, 3] = int(round(255 * alpha))
+        out[m, 3] = round(255 * alpha)
         contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         edge = np.zeros((h, w), np.uint8)
         cv2.drawContours(edge, contours, -1, 255, outline)

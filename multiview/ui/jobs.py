@@ -46,8 +46,17 @@ class JobStatus:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "state": self.state, "done": self.done, "total": self.total,
-                "message": self.message, "started": self.started, "finished": self.finished, **self.extra}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "message": self.message,
+            "started": self.started,
+            "finished": self.finished,
+            **self.extra,
+        }
 
 
 class JobRunner:
@@ -86,8 +95,17 @@ class JobRunner:
             if self.running:
                 raise JobBusyError(f"a {self._status.kind} job is already running; wait for it or cancel it")
             self._cancel.clear()
-            self._set(id=self._status.id + 1, kind=kind, state="running", done=0, total=total,
-                      message="starting", started=time.time(), finished=0.0, extra={})
+            self._set(
+                id=self._status.id + 1,
+                kind=kind,
+                state="running",
+                done=0,
+                total=total,
+                message="starting",
+                started=time.time(),
+                finished=0.0,
+                extra={},
+            )
             self._thread = threading.Thread(target=self._run, args=(work,), name=f"multiview-{kind}", daemon=True)
             self._thread.start()
             return self._status
@@ -95,19 +113,26 @@ class JobRunner:
     def _progress(self, done: int, total: int | None = None, message: str = "", **extra: Any) -> None:
         if self._cancel.is_set():
             raise JobCancelled()
-        self._set(done=done, total=max(total if total is not None else self._status.total, done), message=message,
-                  extra={**self._status.extra, **extra})
+        self._set(
+            done=done,
+            total=max(total if total is not None else self._status.total, done),
+            message=message,
+            extra={**self._status.extra, **extra},
+        )
 
     def _run(self, work: Callable[[Callable[..., None]], str]) -> None:
         try:
             msg = work(self._progress)
             self._set(state="done", message=msg or "done", total=self._status.done, finished=time.time())
         except JobCancelled:
-            self._set(state="cancelled", message=f"cancelled after {self._status.done} result(s); they are kept",
-                      finished=time.time())
+            self._set(
+                state="cancelled",
+                message=f"cancelled after {self._status.done} result(s); they are kept",
+                finished=time.time(),
+            )
         except MultiviewError as exc:
             self._set(state="failed", message=str(exc), finished=time.time())
-        except Exception as exc:  # noqa: BLE001 - reported to the page, logged with traceback
+        except Exception as exc:
             log.exception("job failed")
             self._set(state="failed", message=f"{type(exc).__name__}: {exc}", finished=time.time())
         self.bus.publish({"type": "state", "reason": "job finished"})

@@ -50,8 +50,13 @@ class Workbench:
         sam2_options: options of the sam2 tracker (model, checkpoint, device, image_size, precision).
     """
 
-    def __init__(self, project_dir: str | Path, engine: str = "auto", sam2_options: dict[str, Any] | None = None,
-                 bus: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        project_dir: str | Path,
+        engine: str = "auto",
+        sam2_options: dict[str, Any] | None = None,
+        bus: EventBus | None = None,
+    ) -> None:
         self.project = Project.open(project_dir, verify=True)
         self.root = self.project.root
         info: EngineInfo = choose_engine(engine, sam2_options or {})
@@ -84,7 +89,7 @@ class Workbench:
             oid = int(obj_id)
         except (TypeError, ValueError):
             raise ValidationError(f"object id {obj_id!r} must be an integer from 1 to 255") from None
-        if isinstance(obj_id, bool) or isinstance(obj_id, float) and obj_id != oid:
+        if isinstance(obj_id, bool) or (isinstance(obj_id, float) and obj_id != oid):
             raise ValidationError(f"object id {obj_id!r} must be an integer from 1 to 255")
         for o in self._fresh().objects:
             if o.id == oid:
@@ -110,16 +115,24 @@ class Workbench:
                     summary = self._result_summary(p, o.id, v.id)
                     if summary is not None:
                         results[o.id] = summary
-                views.append({
-                    "index": i, "id": v.id, "stem": v.stem, "width": v.width, "height": v.height,
-                    "reference": v.id == p.state.reference,
-                    "registration": None if reg is None else reg.status,
-                    "registration_reason": None if reg is None else reg.reason,
-                    "prompted": sorted(o for (vid, o) in prompted if vid == v.id),
-                    "results": results,
-                })
+                views.append(
+                    {
+                        "index": i,
+                        "id": v.id,
+                        "stem": v.stem,
+                        "width": v.width,
+                        "height": v.height,
+                        "reference": v.id == p.state.reference,
+                        "registration": None if reg is None else reg.status,
+                        "registration_reason": None if reg is None else reg.reason,
+                        "prompted": sorted(o for (vid, o) in prompted if vid == v.id),
+                        "results": results,
+                    }
+                )
             return {
-                "project": str(p.root), "revision": self._revision, "event_seq": self.bus.seq,
+                "project": str(p.root),
+                "revision": self._revision,
+                "event_seq": self.bus.seq,
                 "engine": {"name": self.engine.name, "note": self.engine.info.note},
                 "views": views,
                 "objects": [o.to_json() for o in p.objects],
@@ -142,8 +155,15 @@ class Workbench:
         r = p.read_result(obj_id, view_id)
         if r is None:
             return None
-        summary = {"area": r.area, "score": r.score, "present_score": r.present_score, "tracker": r.tracker,
-                   "source_view": r.source_view, "preview": bool(r.meta.get("preview")), "stamp": st.st_mtime_ns}
+        summary = {
+            "area": r.area,
+            "score": r.score,
+            "present_score": r.present_score,
+            "tracker": r.tracker,
+            "source_view": r.source_view,
+            "preview": bool(r.meta.get("preview")),
+            "stamp": st.st_mtime_ns,
+        }
         self._summaries[(obj_id, view_id)] = (key, summary)
         return summary
 
@@ -156,8 +176,11 @@ class Workbench:
             if not p.objects:
                 return {"rows": [], "drifted": [], "views_to_correct": []}
             rep = review(p)
-        return {"rows": [r.to_json() for r in rep.rows], "drifted": [r.to_json() for r in rep.drifted()],
-                "views_to_correct": rep.views_to_correct()}
+        return {
+            "rows": [r.to_json() for r in rep.rows],
+            "drifted": [r.to_json() for r in rep.drifted()],
+            "views_to_correct": rep.views_to_correct(),
+        }
 
     # ------------------------------------------------------------------ objects
     def add_object(self, name: Any = None, color: Any = None) -> dict[str, Any]:
@@ -187,8 +210,16 @@ class Workbench:
         self._changed("object removed", obj_id=o.id)
 
     # ------------------------------------------------------------------ prompts
-    def add_prompt(self, view_id: str, obj_id: Any, points: Any = (), labels: Any = (), box: Any = None,
-                   candidate: Any = None, merge: bool = True) -> dict[str, Any]:
+    def add_prompt(
+        self,
+        view_id: str,
+        obj_id: Any,
+        points: Any = (),
+        labels: Any = (),
+        box: Any = None,
+        candidate: Any = None,
+        merge: bool = True,
+    ) -> dict[str, Any]:
         """Record a prompt and store the mask it gives on its view at once.
 
         With the homography engine the view's previous prompt of the object is merged in
@@ -218,8 +249,7 @@ class Workbench:
                     pts = [*last.points, *pts]
                     labs = [*last.labels, *labs]
                     bx = bx if bx is not None else last.box
-            prompt = p.add_prompt(v.id, o.id, points=pts, labels=labs, box=bx, candidate=candidate,
-                                  create_object=False)
+            prompt = p.add_prompt(v.id, o.id, points=pts, labels=labs, box=bx, candidate=candidate, create_object=False)
             try:
                 self._store_view_mask(o.id, v.id)
             except MultiviewError:
@@ -317,8 +347,15 @@ class Workbench:
             proj = Project.open(root, verify=False)
 
             def on_result(ev) -> None:
-                bus.publish({"type": "result", "view": ev.view_id, "obj_id": ev.obj_id,
-                             "area": ev.result.area, "score": ev.result.score})
+                bus.publish(
+                    {
+                        "type": "result",
+                        "view": ev.view_id,
+                        "obj_id": ev.obj_id,
+                        "area": ev.result.area,
+                        "score": ev.result.score,
+                    }
+                )
                 progress(ev.done, total, f"object {ev.obj_id} on {ev.view_id}", view=ev.view_id, obj_id=ev.obj_id)
 
             with engine.model_lock:
@@ -333,8 +370,15 @@ class Workbench:
         return self.jobs.cancel()
 
     # ------------------------------------------------------------------ export
-    def export(self, formats: Any, name: Any = None, path: Any = None, overwrite: Any = False,
-               keep: Any = "object", obj_ids: Any = None) -> dict[str, Any]:
+    def export(
+        self,
+        formats: Any,
+        name: Any = None,
+        path: Any = None,
+        overwrite: Any = False,
+        keep: Any = "object",
+        obj_ids: Any = None,
+    ) -> dict[str, Any]:
         """Export into ``PROJECT/exports/<name>`` or into ``path`` (any folder)."""
         from ..export import EXPORTERS, ExportOptions, export
 

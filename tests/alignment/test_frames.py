@@ -26,7 +26,7 @@ def test_aligned_needs_registrations(tmp_path):
 
 
 def test_aligned_frames_share_the_canvas(aligned):
-    seq, proj = aligned
+    _seq, proj = aligned
     video = pseudo_video(proj, "aligned")
     W, H = video.canvas_size
     assert max(W, H) <= proj.state.work_max_side
@@ -54,7 +54,7 @@ def test_aligned_frames_share_the_canvas(aligned):
 
 def test_frame_content_is_registered(aligned):
     """Two aligned frames show the same wall at the same canvas pixels (high correlation on the overlap)."""
-    seq, proj = aligned
+    _seq, proj = aligned
     video = pseudo_video(proj, "aligned")
     f0, f1 = video[0], video[1]
     both = f0.valid & f1.valid
@@ -74,7 +74,7 @@ def test_mask_round_trip_and_unknown_outside_canvas(aligned):
         assert fm.dtype == np.float32 and fm.shape == video.frame_size(i)[::-1]
         assert 0 < fm.max() <= 1.0
         soft.append(((fm > 0.05) & (fm < 0.95)).any())
-        u8, valid = video.to_view(i, fm)
+        u8, _valid = video.to_view(i, fm)
         assert u8.shape == (v.work_height, v.work_width) and u8.dtype == np.uint8
         assert g.mask_iou(u8 >= 128, m) > 0.97
         # Points follow the same map.
@@ -95,7 +95,7 @@ def test_mask_round_trip_and_unknown_outside_canvas(aligned):
 
 
 def test_unregistered_view_is_shown_unwarped(aligned, tmp_path):
-    seq, proj = aligned
+    _seq, proj = aligned
     regs = proj.registrations
     vid = proj.views[0].id
     regs[vid] = Registration(vid, "unregistered", None, 0, None, None, "", "test")
@@ -110,7 +110,7 @@ def test_unregistered_view_is_shown_unwarped(aligned, tmp_path):
 
 
 def test_unaligned_mode_is_unchanged(aligned):
-    seq, proj = aligned
+    _seq, proj = aligned
     video = pseudo_video(proj, "unaligned")
     v = video.views[0]
     f = video[0]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from helpers import textured
 
 from multiview.alignment import geometry as g
 from multiview.alignment.features import extract_features
 from multiview.alignment.matching import guided_match, match_features, plausible
 from multiview.alignment.refine import rewarp_refine
-
-from helpers import textured
 
 
 def _scene(seed: int, size=(640, 480)) -> np.ndarray:

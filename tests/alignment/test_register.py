@@ -34,8 +34,13 @@ def _ncc(a: np.ndarray, b: np.ndarray, H_b_from_a: np.ndarray) -> float:
     ga = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gb = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float32)
     w = cv2.warpPerspective(ga, H_b_from_a, (gb.shape[1], gb.shape[0]))
-    v = cv2.erode(g.coverage(H_b_from_a, (ga.shape[1], ga.shape[0]), (gb.shape[1], gb.shape[0])).astype(np.uint8),
-                  np.ones((5, 5), np.uint8)) > 0
+    v = (
+        cv2.erode(
+            g.coverage(H_b_from_a, (ga.shape[1], ga.shape[0]), (gb.shape[1], gb.shape[0])).astype(np.uint8),
+            np.ones((5, 5), np.uint8),
+        )
+        > 0
+    )
     x, y = w[v] - w[v].mean(), gb[v] - gb[v].mean()
     return float((x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum()))
 

@@ -70,8 +70,18 @@ def test_sample_demo_path_with_auto_order(tmp_path):
     r = run("align", proj)
     assert "order (auto):" in r.output and "6 of 6 views registered" in r.output
     view = "IMG_0103.jpg"
-    run("prompt", proj, "--view", view, "--obj", "1", "--name", "figure", "--mask",
-        seq.ground_truth_dir / "masks" / "1" / "IMG_0103.png")
+    run(
+        "prompt",
+        proj,
+        "--view",
+        view,
+        "--obj",
+        "1",
+        "--name",
+        "figure",
+        "--mask",
+        seq.ground_truth_dir / "masks" / "1" / "IMG_0103.png",
+    )
     run("track", proj, "--tracker", "homography")
     run("export", proj, tmp_path / "masks")
     for name in seq.view_names:

@@ -34,8 +34,7 @@ def test_all_formats_in_one_call(built, tmp_path) -> None:
     assert r.exit_code == 0, r.output
     assert r.output.startswith("png: 10 file(s), labels: 6 file(s), h5: 1 file(s), coco: 1 file(s), metashape: 5")
     top = sorted(p.name for p in out.iterdir())
-    assert top == ["1", "2", "coco.json", "colmap", "export.json", "labels", "masks.h5", "metashape",
-                   "realitycapture"]
+    assert top == ["1", "2", "coco.json", "colmap", "export.json", "labels", "masks.h5", "metashape", "realitycapture"]
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["keep"] == "background" and manifest["scale_px_per_cm"] == pytest.approx(50.0)
     stack = multiview.read_h5(out / "masks.h5")

@@ -23,8 +23,22 @@ def test_init_status_prompt(photo_dir: Path, tmp_path: Path) -> None:
     r = run("init", photo_dir, proj)
     assert r.exit_code == 0, r.output
     assert "3 views" in r.output and "skipped 1 file(s) that are not photos: IMG_1.xmp" in r.output
-    r = run("prompt", proj, "--view", "IMG_2", "--obj", "1", "--name", "figure", "--point", "10,20", "--neg", "5,5",
-            "--box", "1,1,100,100")
+    r = run(
+        "prompt",
+        proj,
+        "--view",
+        "IMG_2",
+        "--obj",
+        "1",
+        "--name",
+        "figure",
+        "--point",
+        "10,20",
+        "--neg",
+        "5,5",
+        "--box",
+        "1,1,100,100",
+    )
     assert r.exit_code == 0, r.output
     assert "prompt 1: object 1 on IMG_2.jpg (1+/1- + box)" in r.output
     r = run("status", proj)
@@ -70,7 +84,11 @@ def test_prompt_errors_write_nothing(photo_dir: Path, tmp_path: Path) -> None:
         (["--view", "nope", "--obj", "1", "--point", "1,1"], 1, "no view named 'nope'"),
         (["--view", "IMG_1", "--obj", "1", "--point", "500,1"], 1, "outside photo 'IMG_1.png'"),
         (["--view", "IMG_1", "--obj", "1", "--point", "a,b"], 2, "'a,b' is not X,Y"),
-        (["--view", "IMG_1", "--obj", "1", "--mask", str(bad_mask)], 1, "mask is 10x10 but photo 'IMG_1.png' is 200x150"),
+        (
+            ["--view", "IMG_1", "--obj", "1", "--mask", str(bad_mask)],
+            1,
+            "mask is 10x10 but photo 'IMG_1.png' is 200x150",
+        ),
         (["--view", "IMG_1", "--obj", "1"], 2, "give at least one --point"),
         (["--view", "IMG_1", "--obj", "0", "--point", "1,1"], 2, "--obj"),
     ]
@@ -99,7 +117,7 @@ def test_export_png(photo_dir: Path, tmp_path: Path) -> None:
     proj.add_object(1)
     for v in proj.views:
         prob = np.zeros((v.work_height, v.work_width), np.uint8)
-        prob[v.work_height // 4: v.work_height // 2, v.work_width // 4: v.work_width // 2] = 255
+        prob[v.work_height // 4 : v.work_height // 2, v.work_width // 4 : v.work_width // 2] = 255
         proj.write_result(MaskResult(1, v.id, prob, tracker="test"))
     r = run("export", proj_dir, out)
     assert r.exit_code == 0, r.output

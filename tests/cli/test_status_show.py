@@ -27,8 +27,21 @@ def test_status_table(built) -> None:
     r = run("status", built.project.root)
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
-    assert lines[0].split() == ["#", "view", "size", "align", "obj", "area", "px", "ref", "px", "score", "present",
-                                "drift", "reason"]
+    assert lines[0].split() == [
+        "#",
+        "view",
+        "size",
+        "align",
+        "obj",
+        "area",
+        "px",
+        "ref",
+        "px",
+        "score",
+        "present",
+        "drift",
+        "reason",
+    ]
     assert lines[1].split()[:5] == ["0", "IMG_1.jpg", "160x120", "registered", "1"]
     assert len(lines) == 1 + 16 + 1
     row6 = lines[1 + 2 * 5]

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from multiview import ExportError, ProjectExistsError, ValidationError
-from multiview.export import EXPORTERS, ExportOptions, export, get_writer
-from multiview.export import base
+from multiview.export import EXPORTERS, ExportOptions, base, export, get_writer
 
 
 def test_every_format_is_registered_and_importable() -> None:

@@ -26,7 +26,7 @@ def test_naming_and_polarity(built, tmp_path, keep) -> None:
     for oid in (1, 2):
         union |= original_mask(proj.read_result(oid, v.id), v)[0]
     assert 0.02 < union.mean() < 0.5
-    for tool, rel in NAMES.items():
+    for _tool, rel in NAMES.items():
         m = cv2.imread(str(out / rel), cv2.IMREAD_UNCHANGED)
         assert m is not None, rel
         assert m.shape == (240, 320) and m.dtype == np.uint8 and set(np.unique(m)) == {0, 255}

@@ -46,7 +46,7 @@ def test_refuses_existing_project_folder(photo_dir: Path, tmp_path: Path) -> Non
 
 def test_failed_create_leaves_nothing(photo_dir: Path, tmp_path: Path) -> None:
     (photo_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
-    with pytest.raises(PhotoError, match="broken.png"):
+    with pytest.raises(PhotoError, match=r"broken\.png"):
         Project.create(photo_dir, tmp_path / "p")
     assert os.listdir(tmp_path) == ["photos"]
 
@@ -56,12 +56,12 @@ def test_open_detects_changed_and_moved_photos(photo_dir: Path, tmp_path: Path) 
     f = photo_dir / "IMG_2.jpg"
     data = f.read_bytes()
     f.write_bytes(data[:-10] + b"0123456789")
-    with pytest.raises(PhotoError, match="'IMG_2.jpg' changed"):
+    with pytest.raises(PhotoError, match=r"'IMG_2\.jpg' changed"):
         Project.open(tmp_path / "p")
     f.write_bytes(data)
     Project.open(tmp_path / "p")  # restored: fine again
     f.rename(photo_dir / "elsewhere.jpg")
-    with pytest.raises(PhotoError, match="'IMG_2.jpg' is missing"):
+    with pytest.raises(PhotoError, match=r"'IMG_2\.jpg' is missing"):
         Project.open(tmp_path / "p")
 
 
@@ -84,7 +84,7 @@ def test_prompt_validation(photo_dir: Path, tmp_path: Path) -> None:
         proj.add_prompt("IMG_1", 1, points=[(200, 10)], labels=[1])
     with pytest.raises(ValidationError, match="box"):
         proj.add_prompt("IMG_1", 1, box=(50, 10, 40, 20))
-    with pytest.raises(ValidationError, match="mask is 10x10 but photo 'IMG_1.png' is 200x150"):
+    with pytest.raises(ValidationError, match=r"mask is 10x10 but photo 'IMG_1\.png' is 200x150"):
         proj.add_prompt("IMG_1", 1, mask=np.ones((10, 10), np.uint8))
     with pytest.raises(ValidationError, match="object id 0"):
         proj.add_prompt("IMG_1", 0, points=[(1, 1)], labels=[1])
@@ -109,8 +109,14 @@ def test_concurrent_edits_are_not_lost(photo_dir: Path, tmp_path: Path) -> None:
     b = Project.open(tmp_path / "p")
     a.add_prompt("IMG_1", 1, points=[(5, 5)], labels=[1])
     b.add_prompt("IMG_2", 1, points=[(6, 6)], labels=[1])  # b's cached state is stale; nothing is lost
-    threads = [threading.Thread(target=Project.open(tmp_path / "p").add_prompt,
-                                args=("IMG_10", 1), kwargs={"points": [(i, i)], "labels": [1]}) for i in range(6)]
+    threads = [
+        threading.Thread(
+            target=Project.open(tmp_path / "p").add_prompt,
+            args=("IMG_10", 1),
+            kwargs={"points": [(i, i)], "labels": [1]},
+        )
+        for i in range(6)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -127,15 +133,21 @@ def test_results_round_trip_and_validation(photo_dir: Path, tmp_path: Path) -> N
     prob[10:40, 20:60] = 230
     valid = np.ones_like(prob, bool)
     valid[:, :5] = False
-    r = MaskResult(1, v.id, prob, valid, score=0.8, present_score=0.9, tracker="test", source_view="IMG_2.jpg",
-                   meta={"k": 1})
+    r = MaskResult(
+        1, v.id, prob, valid, score=0.8, present_score=0.9, tracker="test", source_view="IMG_2.jpg", meta={"k": 1}
+    )
     proj.write_result(r)
     back = proj.read_result(1, "IMG_1")
     assert back is not None
     np.testing.assert_array_equal(back.prob, prob)
     np.testing.assert_array_equal(back.valid, valid)
     assert (back.score, back.present_score, back.tracker, back.source_view, back.meta) == (
-        0.8, 0.9, "test", "IMG_2.jpg", {"k": 1})
+        0.8,
+        0.9,
+        "test",
+        "IMG_2.jpg",
+        {"k": 1},
+    )
     assert back.area == 30 * 40
     assert proj.read_result(1, "IMG_2") is None
     with pytest.raises(ValidationError, match="expected"):

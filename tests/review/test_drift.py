@@ -50,8 +50,11 @@ def test_thresholds_are_settable(built) -> None:
     assert (built.drift_view, 1) not in _flags(loose)
     strict = review(built.project, thresholds=DriftThresholds(min_score=0.95))
     flags = _flags(strict)
-    assert all(any(x.startswith("low score 0.90 < 0.95") for x in flags[(r.view_id, r.obj_id)])
-               for r in strict.rows if r.has_result)
+    assert all(
+        any(x.startswith("low score 0.90 < 0.95") for x in flags[(r.view_id, r.obj_id)])
+        for r in strict.rows
+        if r.has_result
+    )
 
 
 def test_sudden_area_change_and_low_score(built) -> None:
@@ -90,8 +93,9 @@ def test_missing_results_are_reported_not_flagged(built) -> None:
     assert not r.has_result and not r.drift and "no result" in r.reason
 
 
-@pytest.mark.parametrize("kw", [{"min_iou": 1.5}, {"max_area_ratio": 1.0}, {"neighbours": 0},
-                                {"canvas_max_side": 10}, {"min_present": -0.1}])
+@pytest.mark.parametrize(
+    "kw", [{"min_iou": 1.5}, {"max_area_ratio": 1.0}, {"neighbours": 0}, {"canvas_max_side": 10}, {"min_present": -0.1}]
+)
 def test_bad_thresholds_are_refused(kw) -> None:
     with pytest.raises(ValidationError):
         DriftThresholds(**kw)
@@ -119,10 +123,12 @@ def test_real_graffiti_wall_drift_and_comparable_areas(datasets_dir, tmp_path) -
     proj = Project.create(photos, tmp_path / "proj", reference="img1")
     H_n_from_1 = {"img1.png": np.eye(3)}
     H_n_from_1.update({f"img{k}.png": _oxford_h(datasets_dir / "graf" / f"H1to{k}p.xml") for k in (2, 3, 4)})
-    proj.set_registrations({
-        vid: Registration(vid, "reference" if vid == "img1.png" else "registered", np.linalg.inv(H), inliers=100)
-        for vid, H in H_n_from_1.items()
-    })
+    proj.set_registrations(
+        {
+            vid: Registration(vid, "reference" if vid == "img1.png" else "registered", np.linalg.inv(H), inliers=100)
+            for vid, H in H_n_from_1.items()
+        }
+    )
     # A painted shape on the wall, drawn on the reference photo.
     m1 = np.zeros((640, 800), np.uint8)
     cv2.fillPoly(m1, [np.int32([[300, 200], [480, 180], [520, 380], [350, 430], [280, 330]])], 255)
@@ -132,8 +138,9 @@ def test_real_graffiti_wall_drift_and_comparable_areas(datasets_dir, tmp_path) -
         if vid == "img3.png":  # drift on purpose: 60 px to the right in that photo
             H = np.array([[1, 0, 60], [0, 1, 0], [0, 0, 1]], np.float64) @ H
         prob = cv2.warpPerspective(m1, H, v.work_size, flags=cv2.INTER_LINEAR)
-        proj.write_result(MaskResult(1, vid, prob, None, 0.95, 0.99, "homography",
-                                     None if vid == "img1.png" else "img1.png"))
+        proj.write_result(
+            MaskResult(1, vid, prob, None, 0.95, 0.99, "homography", None if vid == "img1.png" else "img1.png")
+        )
     report = review(proj)
     assert [(r.view_id, r.obj_id) for r in report.drifted()] == [("img3.png", 1)]
     truth = float(np.count_nonzero(m1))
@@ -152,7 +159,7 @@ def test_object_cut_by_unknown_pixels_is_not_an_area_drift(built) -> None:
     proj = built.project
     v = proj.views[2]
     r = proj.read_result(1, v.id)
-    ys, xs = np.nonzero(r.mask)
+    _ys, xs = np.nonzero(r.mask)
     cut = int(xs.mean())  # the left half of the disc is outside what the tracker saw
     valid = np.ones_like(r.mask)
     valid[:, :cut] = False

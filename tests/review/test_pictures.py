@@ -33,7 +33,7 @@ def test_contact_sheet_size_colours_and_drift_frames(built) -> None:
         assert _count(sheet, o.color) > 8 * 40, o
     # Two drifted views: two red frames (4 px wide around a ~208x230 cell each).
     assert _count(sheet, DRIFT_RGB) > 2 * 4 * 2 * (200 + 200)
-    plain = list(contact_sheet_pages(proj, None, tile=200))[0]
+    plain = next(iter(contact_sheet_pages(proj, None, tile=200)))
     assert _count(plain, DRIFT_RGB) < _count(sheet, DRIFT_RGB) / 4
 
 
@@ -43,15 +43,18 @@ def test_object_pixels_are_tinted_in_the_single_view(built) -> None:
     pic = render_view(proj, v.id, review(proj), max_side=640)
     assert pic.shape[1] == 640 and pic.shape[0] > 480
     photo = pic[-480:, :640].astype(np.float64)
-    plain = cv2.resize(cv2.cvtColor(cv2.imread(str(v.path)), cv2.COLOR_BGR2RGB), (640, 480),
-                       interpolation=cv2.INTER_LINEAR).astype(np.float64)
-    truth = {o.id: cv2.resize(built.truth[(o.id, v.id)].astype(np.uint8), (640, 480),
-                              interpolation=cv2.INTER_NEAREST) for o in proj.objects}
+    plain = cv2.resize(
+        cv2.cvtColor(cv2.imread(str(v.path)), cv2.COLOR_BGR2RGB), (640, 480), interpolation=cv2.INTER_LINEAR
+    ).astype(np.float64)
+    truth = {
+        o.id: cv2.resize(built.truth[(o.id, v.id)].astype(np.uint8), (640, 480), interpolation=cv2.INTER_NEAREST)
+        for o in proj.objects
+    }
     outer = cv2.dilate(np.maximum(*truth.values()), np.ones((15, 15), np.uint8)) == 0
     for o in proj.objects:
         inner = cv2.erode(truth[o.id], np.ones((9, 9), np.uint8)) > 0
         towards = np.asarray(o.color, np.float64) - plain
-        shift = ((photo - plain) * towards).sum(axis=2) / np.maximum(1.0, (towards ** 2).sum(axis=2))
+        shift = ((photo - plain) * towards).sum(axis=2) / np.maximum(1.0, (towards**2).sum(axis=2))
         assert np.median(shift[inner]) == pytest.approx(0.45, abs=0.05), o  # alpha of the tint
         assert np.abs(shift[outer]).max() < 0.02  # outside the mask the photo is untouched
 
@@ -64,12 +67,12 @@ def test_single_view_draws_prompts_where_they_were_clicked(built) -> None:
     photo = pic[-600:, :800]
     H = scale_between(v.size, (800, 600))
     (px, py), (nx, ny) = apply_h(H, np.array([[40.0, 30.0], [120.0, 90.0]])).round().astype(int)
-    assert _count(photo[py - 10:py + 11, px - 10:px + 11], POS_RGB) > 30
-    assert _count(photo[ny - 10:ny + 11, nx - 10:nx + 11], NEG_RGB) > 30
-    assert _count(photo[ny - 10:ny + 11, nx - 10:nx + 11], POS_RGB) == 0
+    assert _count(photo[py - 10 : py + 11, px - 10 : px + 11], POS_RGB) > 30
+    assert _count(photo[ny - 10 : ny + 11, nx - 10 : nx + 11], NEG_RGB) > 30
+    assert _count(photo[ny - 10 : ny + 11, nx - 10 : nx + 11], POS_RGB) == 0
     (bx0, by0), _ = apply_h(H, np.array([[20.0, 15.0], [140.0, 105.0]])).round().astype(int)
     color = proj.object(1).color
-    assert _count(photo[by0 - 2:by0 + 3, bx0 + 20:bx0 + 200], color) > 100  # the box's top edge
+    assert _count(photo[by0 - 2 : by0 + 3, bx0 + 20 : bx0 + 200], color) > 100  # the box's top edge
 
 
 def test_pages_names_overwrite_and_stale_pages(built, tmp_path) -> None:

@@ -21,10 +21,18 @@ def test_parse_px_per_cm_and_points_with_units() -> None:
     assert s.cm2(16.0 * 16.0 * 3) == pytest.approx(3.0) and s.cm2(None) is None
 
 
-@pytest.mark.parametrize("text, msg", [
-    ("-3", "positive"), ("0", "positive"), ("abc", "not understood"), ("1,2,3", "not understood"),
-    ("1,1,1,1,5", "coincide"), ("0,0,10,0,0", "positive"), ("0,0,10,0,5ft", "not understood"),
-])
+@pytest.mark.parametrize(
+    "text, msg",
+    [
+        ("-3", "positive"),
+        ("0", "positive"),
+        ("abc", "not understood"),
+        ("1,2,3", "not understood"),
+        ("1,1,1,1,5", "coincide"),
+        ("0,0,10,0,0", "positive"),
+        ("0,0,10,0,5ft", "not understood"),
+    ],
+)
 def test_parse_errors_name_the_value(text: str, msg: str) -> None:
     with pytest.raises(ValidationError, match=msg):
         Scale.parse(text)

@@ -70,7 +70,9 @@ def test_unknown_outside_source_photo_and_incremental_runs(sample_aligned, tmp_p
     seq, _ = sample_aligned
     proj = _fresh(sample_aligned, tmp_path)
     # IMG_0105 is a close-up: mapped to the wide views, most of their pixels are unknown.
-    close = max(proj.views, key=lambda v: proj.registrations[v.id].H_ref_from_view[0, 0] if v.id != proj.reference.id else 0)
+    close = max(
+        proj.views, key=lambda v: proj.registrations[v.id].H_ref_from_view[0, 0] if v.id != proj.reference.id else 0
+    )
     mask = seq.view_mask(close.id, 1)
     if not mask.any():
         pytest.fail("sample object 1 must be visible in the close-up")

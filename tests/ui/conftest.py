@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tracking.sam2.conftest import sam2_checkpoint  # noqa: F401 - re-exported fixture
 from tracking.sam2.sam2_helpers import IMAGE_SIZE, MODEL
 from ui.ui_helpers import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_INSTALL, LiveServer

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from ui.ui_helpers import make_client
+
 from multiview.project import MaskResult, Project
 from multiview.ui import Workbench
 
@@ -73,17 +73,71 @@ def test_refused_requests_write_nothing(client, ui_project):
     client.post("/api/objects", json={"name": "lacuna"})
     before = (ui_project / "project.json").read_bytes()
     bad = [
-        ("post", "/api/prompts", {"view": "IMG_9999.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [1]}, 404, "no view"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[600, 5]], "labels": [1]}, 400, "outside"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, -1]], "labels": [1]}, 400, "outside"),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_9999.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [1]},
+            404,
+            "no view",
+        ),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[600, 5]], "labels": [1]},
+            400,
+            "outside",
+        ),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, -1]], "labels": [1]},
+            400,
+            "outside",
+        ),
         ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "box": [10, 10, 700, 20]}, 400, "box"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 9, "points": [[5, 5]], "labels": [1]}, 404, "object 9"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": "x", "points": [[5, 5]], "labels": [1]}, 400, "object id"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [2]}, 400, "label"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": []}, 400, "labels"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "points": [["a", 5]], "labels": [1]}, 400, "number"),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 9, "points": [[5, 5]], "labels": [1]},
+            404,
+            "object 9",
+        ),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": "x", "points": [[5, 5]], "labels": [1]},
+            400,
+            "object id",
+        ),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [2]},
+            400,
+            "label",
+        ),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": []},
+            400,
+            "labels",
+        ),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 1, "points": [["a", 5]], "labels": [1]},
+            400,
+            "number",
+        ),
         ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1}, 400, "empty prompt"),
-        ("post", "/api/prompts", {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [1], "evil": 1}, 400, "unknown field"),
+        (
+            "post",
+            "/api/prompts",
+            {"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [1], "evil": 1},
+            400,
+            "unknown field",
+        ),
         ("post", "/api/candidates", {"view": "IMG_0104.jpg", "x": 5, "y": 5}, 400, "SAM 2"),
         ("patch", "/api/objects/1", {"color": "red"}, 400, "#rrggbb"),
         ("patch", "/api/objects/7", {"name": "x"}, 404, "object 7"),
@@ -127,8 +181,9 @@ def test_unregistered_view_is_marked(client, ui_project):
 
     proj = Project.open(ui_project, verify=False)
     regs = proj.registrations
-    regs["IMG_0105.jpg"] = replace(regs["IMG_0105.jpg"], status="unregistered", H_ref_from_view=None,
-                                   reason="another wall")
+    regs["IMG_0105.jpg"] = replace(
+        regs["IMG_0105.jpg"], status="unregistered", H_ref_from_view=None, reason="another wall"
+    )
     proj.set_registrations(regs)
     v = next(v for v in client.get("/api/state").json()["views"] if v["id"] == "IMG_0105.jpg")
     assert v["registration"] == "unregistered" and v["registration_reason"] == "another wall"
@@ -155,8 +210,10 @@ def test_static_files_only_from_the_page_folder(client):
 def test_box_and_click_give_the_mask_at_once(client, ui_project, aligned_sample):
     client.post("/api/objects", json={"name": "lacuna"})
     t = time.perf_counter()
-    r = client.post("/api/prompts", json={"view": "IMG_0104.jpg", "obj_id": 1, "box": LACUNA_BOX,
-                                          "points": [LACUNA_CLICK], "labels": [1]})
+    r = client.post(
+        "/api/prompts",
+        json={"view": "IMG_0104.jpg", "obj_id": 1, "box": LACUNA_BOX, "points": [LACUNA_CLICK], "labels": [1]},
+    )
     assert r.status_code == 201, r.text
     elapsed = time.perf_counter() - t
     s = client.get("/api/state").json()
@@ -194,8 +251,10 @@ def test_preview_is_bounded_and_never_the_file(client, ui_project):
 
 def test_track_job_progress_review_and_export(client, wb, ui_project, aligned_sample):
     client.post("/api/objects", json={"name": "lacuna"})
-    client.post("/api/prompts", json={"view": "IMG_0104.jpg", "obj_id": 1, "box": LACUNA_BOX,
-                                      "points": [LACUNA_CLICK], "labels": [1]})
+    client.post(
+        "/api/prompts",
+        json={"view": "IMG_0104.jpg", "obj_id": 1, "box": LACUNA_BOX, "points": [LACUNA_CLICK], "labels": [1]},
+    )
     seq0 = wb.bus.seq
     r = client.post("/api/track", json={"full": True})
     assert r.status_code == 202 and r.json()["state"] == "running"
@@ -258,9 +317,12 @@ def test_one_job_at_a_time_and_cancel_keeps_results(client, wb, ui_project):
     job = client.get("/api/job").json()
     assert job["state"] == "cancelled" and "kept" in job["message"]
     proj = Project.open(ui_project, verify=False)
-    kept = [v.id for v in proj.views if proj.read_result(1, v.id) is not None
-            and proj.read_result(1, v.id).tracker == "slow"]
-    assert 2 <= len(kept) < 6 and kept == [v.id for v in proj.views][:len(kept)]
+    kept = [
+        v.id
+        for v in proj.views
+        if proj.read_result(1, v.id) is not None and proj.read_result(1, v.id).tracker == "slow"
+    ]
+    assert 2 <= len(kept) < 6 and kept == [v.id for v in proj.views][: len(kept)]
     assert client.post("/api/track/cancel").json()["cancelled"] is False
 
 
@@ -297,12 +359,16 @@ def test_sam2_candidates_and_choice(ui_project, sam2_options):
         assert all(0 <= c["score"] <= 1.5 and c["overlay"].startswith("data:image/png;base64,") for c in cands)
         r = client.post("/api/candidates", json={"view": "IMG_0104.jpg", "x": 600, "y": 517})
         assert r.status_code == 400 and "outside" in r.json()["error"]
-        r = client.post("/api/prompts", json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [[453, 517]],
-                                              "labels": [1], "candidate": 1})
+        r = client.post(
+            "/api/prompts",
+            json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [[453, 517]], "labels": [1], "candidate": 1},
+        )
         assert r.status_code == 201 and r.json()["candidate"] == 1
         res = Project.open(ui_project, verify=False).read_result(1, "IMG_0104.jpg")
         assert res is not None and res.tracker == "sam2" and res.meta.get("preview") is True
         # the candidate choice applies to the first click only
-        r = client.post("/api/prompts", json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [[400, 500]],
-                                              "labels": [1], "candidate": 0})
+        r = client.post(
+            "/api/prompts",
+            json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [[400, 500]], "labels": [1], "candidate": 0},
+        )
         assert r.status_code == 400 and "first single positive click" in r.json()["error"]

@@ -53,10 +53,14 @@ def _iou(root: Path, aligned_sample, obj_id: int, gt_obj: int, view_id: str) -> 
 
 def _screen(page, x: float, y: float) -> tuple[float, float]:
     """Page coordinates of original-photo pixel (x, y) of the view shown large."""
-    return tuple(page.evaluate(
-        """([x, y]) => { const v = mv.state.views.find((w) => w.id === mv.view);
+    return tuple(
+        page.evaluate(
+            """([x, y]) => { const v = mv.state.views.find((w) => w.id === mv.view);
             const r = document.querySelector('#photo').getBoundingClientRect();
-            return [r.left + x / v.width * r.width, r.top + y / v.height * r.height]; }""", [x, y]))
+            return [r.left + x / v.width * r.width, r.top + y / v.height * r.height]; }""",
+            [x, y],
+        )
+    )
 
 
 def _drag_box(page, box) -> None:
@@ -72,7 +76,8 @@ def _drag_box(page, box) -> None:
 def _wait_overlay(page, min_cover: float = 0.0) -> None:
     page.wait_for_function(
         f"document.querySelector('#overlay').dataset.loaded === '1' && mv.overlayCoverage() > {min_cover}",
-        timeout=TIMEOUT)
+        timeout=TIMEOUT,
+    )
 
 
 def _open(browser, url: str):
@@ -80,7 +85,10 @@ def _open(browser, url: str):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url) and not r.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(url) and not r.url.startswith("data:") else None,
+    )
     page.goto(url + "/")
     page.wait_for_selector("body[data-ready='1']", timeout=TIMEOUT)
     return page, errors, outside
@@ -105,10 +113,12 @@ def test_click_propagate_correct_export(browser, live, ui_project, aligned_sampl
     page.wait_for_selector("#objects li[data-obj='1']", timeout=TIMEOUT)
     page.fill("#objects li[data-obj='1'] .obj-name", "lacuna")
     page.press("#objects li[data-obj='1'] .obj-name", "Enter")
-    page.eval_on_selector("#objects li[data-obj='1'] .obj-color",
-                          "e => { e.value = '#00c8ff'; e.dispatchEvent(new Event('change')); }")
-    page.wait_for_function("mv.state.objects[0].name === 'lacuna' && mv.state.objects[0].color === '#00c8ff'",
-                           timeout=TIMEOUT)
+    page.eval_on_selector(
+        "#objects li[data-obj='1'] .obj-color", "e => { e.value = '#00c8ff'; e.dispatchEvent(new Event('change')); }"
+    )
+    page.wait_for_function(
+        "mv.state.objects[0].name === 'lacuna' && mv.state.objects[0].color === '#00c8ff'", timeout=TIMEOUT
+    )
 
     # the reference view is shown large; draw a box, then a positive click: the mask appears
     assert page.evaluate("mv.view") == "IMG_0104.jpg"
@@ -128,9 +138,11 @@ def test_click_propagate_correct_export(browser, live, ui_project, aligned_sampl
     page.mouse.wheel(0, -400)
     assert page.eval_on_selector("#wrap", "e => e.style.transform") != t0
     # zoomed in, the page asks for the larger preview (capped by the server at the working size)
-    page.wait_for_function("document.querySelector('#photo').src.includes('size=2048') && "
-                           "document.querySelector('#photo').complete && document.querySelector('#photo').naturalWidth === 600",
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        "document.querySelector('#photo').src.includes('size=2048') && "
+        "document.querySelector('#photo').complete && document.querySelector('#photo').naturalWidth === 600",
+        timeout=TIMEOUT,
+    )
     _wait_overlay(page, 0.01)
     page.keyboard.press("f")
     assert page.eval_on_selector("#wrap", "e => e.style.transform") == t0
@@ -181,7 +193,9 @@ def test_click_propagate_correct_export(browser, live, ui_project, aligned_sampl
     page.mouse.click(*_screen(page, 10, 10), button="right")
     page.wait_for_function(
         "mv.state.prompts.filter((p) => p.view === 'IMG_0102.jpg').length === 1 && "
-        "mv.state.prompts.find((p) => p.view === 'IMG_0102.jpg').points.length === 2", timeout=TIMEOUT)
+        "mv.state.prompts.find((p) => p.view === 'IMG_0102.jpg').points.length === 2",
+        timeout=TIMEOUT,
+    )
     assert page.locator("#marks circle.neg").count() == 1
     _wait_overlay(page, 0.005)
     page.uncheck("#full")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -27,8 +26,13 @@ def test_help_and_refusals(ui_project: Path, tmp_path: Path):
 
 def test_serves_on_localhost_and_stops_on_ctrl_c(ui_project: Path):
     env = {**os.environ, "MULTIVIEW_CHECKPOINTS": str(ui_project / "no-checkpoints")}
-    proc = subprocess.Popen([sys.executable, "-m", "multiview", "ui", str(ui_project), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "multiview", "ui", str(ui_project), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         lines = [proc.stdout.readline(), proc.stdout.readline()]
         assert "homography tracker: no SAM 2 checkpoint" in lines[0], lines

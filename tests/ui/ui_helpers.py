@@ -8,8 +8,14 @@ import time
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: Install command of the browser the tests drive.
 CHROMIUM_INSTALL = "command -v chromium || (apt-get update -qq && apt-get install -y -qq chromium)"
 
@@ -18,12 +24,12 @@ def make_client(workbench):
     from starlette.testclient import TestClient
 
     from multiview.ui import create_app
-
     from multiview.ui.guard import LOCAL_HOSTS
 
     # the page sends every change as JSON (the server refuses anything else, see multiview.ui.guard)
-    return TestClient(create_app(workbench, allowed_hosts=(*LOCAL_HOSTS, "testserver")),
-                      headers={"content-type": "application/json"})
+    return TestClient(
+        create_app(workbench, allowed_hosts=(*LOCAL_HOSTS, "testserver")), headers={"content-type": "application/json"}
+    )
 
 
 class LiveServer:
@@ -38,13 +44,12 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(workbench), log_level="warning", lifespan="off",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(create_app(workbench), log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self.workbench = workbench
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self.thread.start()
         end = time.monotonic() + 20
         while not self.server.started:

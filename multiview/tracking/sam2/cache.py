@@ -55,12 +55,17 @@ class FeatureCache:
     Entries are lists of tensors (the encoder's feature pyramid).
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, *,
-                 memory_mb: float = DEFAULT_MEMORY_MB, disk_mb: float = DEFAULT_DISK_MB) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        memory_mb: float = DEFAULT_MEMORY_MB,
+        disk_mb: float = DEFAULT_DISK_MB,
+    ) -> None:
         self.directory = Path(directory) if directory is not None and disk_mb > 0 else None
         self.memory_budget = int(memory_mb * 2**20)
         self.disk_budget = int(disk_mb * 2**20)
-        self._mem: OrderedDict[str, tuple[list["torch.Tensor"], int]] = OrderedDict()
+        self._mem: OrderedDict[str, tuple[list[torch.Tensor], int]] = OrderedDict()
         self._mem_bytes = 0
         self._disk_bytes: int | None = None
         self.hits_memory = self.hits_disk = self.misses = 0
@@ -69,7 +74,7 @@ class FeatureCache:
         assert self.directory is not None
         return self.directory / key[:2] / f"{key}.pt"
 
-    def get(self, key: str, device: "torch.device | str") -> list["torch.Tensor"] | None:
+    def get(self, key: str, device: torch.device | str) -> list[torch.Tensor] | None:
         """The cached features of ``key`` on ``device``, or None."""
         import torch
 
@@ -95,7 +100,7 @@ class FeatureCache:
         self.misses += 1
         return None
 
-    def put(self, key: str, feats: Sequence["torch.Tensor"]) -> None:
+    def put(self, key: str, feats: Sequence[torch.Tensor]) -> None:
         """Store features under ``key`` (memory and disk)."""
         import torch
 
@@ -114,7 +119,7 @@ class FeatureCache:
         if self._disk_bytes > self.disk_budget:
             self._trim_disk(keep=p)
 
-    def _remember(self, key: str, feats: list["torch.Tensor"]) -> None:
+    def _remember(self, key: str, feats: list[torch.Tensor]) -> None:
         if self.memory_budget <= 0:
             return
         nbytes = sum(t.numel() * t.element_size() for t in feats)
@@ -164,8 +169,15 @@ class FeatureProvider:
         autocast: context-manager factory applied around the encoder.
     """
 
-    def __init__(self, predictor, frame_image: Callable[[int], np.ndarray], frame_key: Callable[[int], str],
-                 model_key: str, cache: FeatureCache, autocast: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        predictor,
+        frame_image: Callable[[int], np.ndarray],
+        frame_key: Callable[[int], str],
+        model_key: str,
+        cache: FeatureCache,
+        autocast: Callable[[], object],
+    ) -> None:
         self.predictor = predictor
         self.frame_image = frame_image
         self.frame_key = frame_key
@@ -173,7 +185,7 @@ class FeatureProvider:
         self.cache = cache
         self.autocast = autocast
         self._keys: dict[int, str] = {}
-        self._pos: list["torch.Tensor"] | None = None
+        self._pos: list[torch.Tensor] | None = None
         self.encoded = 0
 
     def key(self, i: int) -> str:
@@ -182,11 +194,11 @@ class FeatureProvider:
             k = self._keys[i] = feature_key(self.frame_key(i), self.model_key)
         return k
 
-    def image_tensor(self, i: int) -> "torch.Tensor":
+    def image_tensor(self, i: int) -> torch.Tensor:
         """(1, 3, S, S) float32 normalised model input of frame ``i`` on the model's device."""
         return preprocess(self.frame_image(i), self.predictor.image_size, self.predictor.device)
 
-    def backbone(self, i: int) -> tuple[list["torch.Tensor"], list["torch.Tensor"]]:
+    def backbone(self, i: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """``(fpn, pos)``: the encoder's feature pyramid of frame ``i`` (batch 1) and its position encodings."""
         import torch
 
@@ -207,7 +219,7 @@ class FeatureProvider:
         return fpn, self._pos
 
 
-def preprocess(image: np.ndarray, size: int, device: "torch.device | str") -> "torch.Tensor":
+def preprocess(image: np.ndarray, size: int, device: torch.device | str) -> torch.Tensor:
     """sam2's frame preprocessing for an in-memory RGB image.
 
     Args:

@@ -61,8 +61,9 @@ def click_candidates(session: Sam2Session, frame: int, point: tuple[float, float
     pts = torch.tensor([[point[0] / w, point[1] / h]], dtype=torch.float32)
     pred.last_candidates = None
     with torch.inference_mode(), session.autocast():
-        pred.add_new_points_or_box(st, frame, 0, points=pts, labels=torch.tensor([int(label)], dtype=torch.int32),
-                                   normalize_coords=False)
+        pred.add_new_points_or_box(
+            st, frame, 0, points=pts, labels=torch.tensor([int(label)], dtype=torch.int32), normalize_coords=False
+        )
     cand = pred.last_candidates
     if cand is None:  # pragma: no cover - the config always gives 3 masks for one click
         raise ValidationError("this model gives no candidate masks for a single click")
@@ -75,11 +76,15 @@ def click_candidates(session: Sam2Session, frame: int, point: tuple[float, float
     ious = cand["ious"][0].cpu().numpy().astype(float)
     present = float(torch.sigmoid(obj).flatten()[0])
     best = int(np.argmax(ious))
-    return [Candidate(k, probs[k].cpu().numpy().astype(np.float32), float(ious[k]), k == best, present)
-            for k in range(len(ious))]
+    return [
+        Candidate(k, probs[k].cpu().numpy().astype(np.float32), float(ious[k]), k == best, present)
+        for k in range(len(ious))
+    ]
 
 
-def overlay(image: np.ndarray, prob: np.ndarray, color: tuple[int, int, int], point: tuple[float, float] | None = None) -> np.ndarray:
+def overlay(
+    image: np.ndarray, prob: np.ndarray, color: tuple[int, int, int], point: tuple[float, float] | None = None
+) -> np.ndarray:
     """Preview picture: (h, w, 3) uint8 RGB image with the mask tinted and outlined, and the click."""
     import cv2
 
@@ -88,7 +93,7 @@ def overlay(image: np.ndarray, prob: np.ndarray, color: tuple[int, int, int], po
     out = image.copy()
     overlay_mask(out, prob > 0.5, color, alpha=0.5)
     if point is not None:
-        p = (int(round(point[0])), int(round(point[1])))
+        p = (round(point[0]), round(point[1]))
         cv2.circle(out, p, 6, (255, 255, 255), -1)
         cv2.circle(out, p, 4, (0, 200, 0), -1)
     return out

@@ -119,7 +119,9 @@ def load_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
             "it is damaged or not a checkpoint: download it again"
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
-        raise CheckpointError(f"checkpoint '{path}' is not a SAM 2 checkpoint (no 'model' state dict); download it again")
+        raise CheckpointError(
+            f"checkpoint '{path}' is not a SAM 2 checkpoint (no 'model' state dict); download it again"
+        )
     return data["model"]
 
 
@@ -264,7 +266,9 @@ def download_checkpoint(
                 f.flush()
                 os.fsync(f.fileno())
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise CheckpointError(f"could not download {src} ({exc}); check the network or pass a mirror with --url") from exc
+            raise CheckpointError(
+                f"could not download {src} ({exc}); check the network or pass a mirror with --url"
+            ) from exc
         if total_i is not None and done != total_i:
             raise CheckpointError(f"download of {src} stopped at {done} of {total_i} bytes; run the command again")
         if verify:
@@ -280,7 +284,19 @@ def download_checkpoint(
 
 
 __all__ = [
-    "BASE_URL", "DEFAULT_MODEL", "MODELS", "CheckpointStatus", "ModelSpec", "checkpoint_dir", "default_checkpoint",
-    "download_checkpoint", "fingerprint", "list_checkpoints", "load_into", "load_state_dict", "missing_message",
-    "model_spec", "verify_checkpoint",
+    "BASE_URL",
+    "DEFAULT_MODEL",
+    "MODELS",
+    "CheckpointStatus",
+    "ModelSpec",
+    "checkpoint_dir",
+    "default_checkpoint",
+    "download_checkpoint",
+    "fingerprint",
+    "list_checkpoints",
+    "load_into",
+    "load_state_dict",
+    "missing_message",
+    "model_spec",
+    "verify_checkpoint",
 ]

@@ -48,7 +48,7 @@ class VideoFrames:
     changes whenever the pixels the model sees can change.
     """
 
-    def __init__(self, video: "PseudoVideo") -> None:
+    def __init__(self, video: PseudoVideo) -> None:
         self.video = video
 
     def __len__(self) -> int:

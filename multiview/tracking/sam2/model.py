@@ -77,7 +77,7 @@ def build_model(
     checkpoint: str | os.PathLike[str] | None = None,
     device: str = "cpu",
     image_size: int = NATIVE_IMAGE_SIZE,
-) -> "MultiviewVideoPredictor":
+) -> MultiviewVideoPredictor:
     """Build a :class:`MultiviewVideoPredictor` of model ``name``.
 
     Args:
@@ -116,7 +116,7 @@ def load_predictor(
     checkpoint: str | os.PathLike[str] | None = None,
     device: str | None = "auto",
     image_size: int = NATIVE_IMAGE_SIZE,
-) -> tuple["MultiviewVideoPredictor", Path]:
+) -> tuple[MultiviewVideoPredictor, Path]:
     """Build the predictor of ``name`` with its checkpoint (default ``checkpoints/<name>.pt``).
 
     Returns:
@@ -129,8 +129,9 @@ def load_predictor(
     path = Path(checkpoint) if checkpoint is not None else default_checkpoint(name)
     if not path.is_file():
         if checkpoint is not None and path.parent != default_checkpoint(name).parent:
-            raise CheckpointError(f"checkpoint '{path}' does not exist; check the path or run: "
-                                  f"multiview checkpoints download {name}")
+            raise CheckpointError(
+                f"checkpoint '{path}' does not exist; check the path or run: multiview checkpoints download {name}"
+            )
         raise CheckpointError(missing_message(name, path))
     model = build_model(name, checkpoint=path, device=resolve_device(device), image_size=image_size)
     log.info("loaded %s from %s on %s at %d px", name, path, model.device, model.image_size)

@@ -44,7 +44,9 @@ class MultiviewVideoPredictor(SAM2VideoPredictor):
         ious_f = ious.detach().float()
         if ious.shape[-1] > 1:
             self.last_candidates = {
-                "low_res_masks": masks.detach().float(), "ious": ious_f, "object_score_logits": obj_logits.detach().float(),
+                "low_res_masks": masks.detach().float(),
+                "ious": ious_f,
+                "object_score_logits": obj_logits.detach().float(),
             }
             k = self.forced_candidate
             if k is not None and 0 <= k < ious.shape[-1]:
@@ -57,19 +59,19 @@ class MultiviewVideoPredictor(SAM2VideoPredictor):
             self._last_iou = float(ious_f[0, 0])
         return None
 
-    def _use_mask_as_output(self, backbone_features, high_res_features, mask_inputs):  # noqa: D102
+    def _use_mask_as_output(self, backbone_features, high_res_features, mask_inputs):
         out = super()._use_mask_as_output(backbone_features, high_res_features, mask_inputs)
         self._last_iou = 1.0  # a mask prompt is taken as the answer itself
         return out
 
-    def _run_single_frame_inference(self, inference_state, *args: Any, **kwargs: Any):  # noqa: D102
+    def _run_single_frame_inference(self, inference_state, *args: Any, **kwargs: Any):
         self._last_iou = None
         compact, pred_gpu = super()._run_single_frame_inference(inference_state, *args, **kwargs)
         compact["iou"] = self._last_iou
         return compact, pred_gpu
 
     # -- features --------------------------------------------------------------------
-    def _get_image_feature(self, inference_state, frame_idx, batch_size):  # noqa: D102
+    def _get_image_feature(self, inference_state, frame_idx, batch_size):
         provider = inference_state.get("features")
         if provider is None:  # a state made by sam2's own init_state
             return super()._get_image_feature(inference_state, frame_idx, batch_size)
@@ -78,7 +80,7 @@ class MultiviewVideoPredictor(SAM2VideoPredictor):
             "backbone_fpn": [f.expand(batch_size, -1, -1, -1) for f in fpn],
             "vision_pos_enc": [p.expand(batch_size, -1, -1, -1) for p in pos],
         }
-        return (None,) + self._prepare_backbone_features(backbone_out)
+        return (None, *self._prepare_backbone_features(backbone_out))
 
 
 def no_object_logit() -> float:

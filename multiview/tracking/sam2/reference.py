@@ -18,13 +18,16 @@ import numpy as np
 from .checkpoints import model_spec
 
 
-def build_reference(name: str, checkpoint: str | os.PathLike[str], *, device: str = "cpu", image_size: int = 1024) -> Any:
+def build_reference(
+    name: str, checkpoint: str | os.PathLike[str], *, device: str = "cpu", image_size: int = 1024
+) -> Any:
     """The plain ``SAM2VideoPredictor`` built by sam2's builder from an official checkpoint."""
     from sam2.build_sam import build_sam2_video_predictor
 
     overrides = [f"++model.image_size={image_size}"]
-    pred = build_sam2_video_predictor(model_spec(name).config, ckpt_path=str(checkpoint), device=device,
-                                      hydra_overrides_extra=overrides)
+    pred = build_sam2_video_predictor(
+        model_spec(name).config, ckpt_path=str(checkpoint), device=device, hydra_overrides_extra=overrides
+    )
     pred.fill_hole_area = 0  # needs sam2's CUDA extension, absent here (as in the engine)
     return pred
 
@@ -48,9 +51,17 @@ class ReferenceRun:
     state: Any = None
 
 
-def run_reference(pred: Any, folder: str | os.PathLike[str], frame: int, points: Sequence[Sequence[float]],
-                  labels: Sequence[int], *, obj_id: int = 1, state: Any = None,
-                  on_frame: Callable[[int], None] | None = None) -> ReferenceRun:
+def run_reference(
+    pred: Any,
+    folder: str | os.PathLike[str],
+    frame: int,
+    points: Sequence[Sequence[float]],
+    labels: Sequence[int],
+    *,
+    obj_id: int = 1,
+    state: Any = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> ReferenceRun:
     """Click on ``frame`` (pixel coordinates of the video size), propagate forward then backward.
 
     Pass ``state`` (from an earlier run) to add the click as a correction and re-propagate the
@@ -61,8 +72,9 @@ def run_reference(pred: Any, folder: str | os.PathLike[str], frame: int, points:
     run = ReferenceRun()
     with torch.inference_mode():
         st = state if state is not None else pred.init_state(str(folder))
-        pred.add_new_points_or_box(st, frame, obj_id, points=np.asarray(points, np.float32),
-                                   labels=np.asarray(labels, np.int32))
+        pred.add_new_points_or_box(
+            st, frame, obj_id, points=np.asarray(points, np.float32), labels=np.asarray(labels, np.int32)
+        )
         for reverse in (False, True):
             for f, _, masks in pred.propagate_in_video(st, start_frame_idx=frame, reverse=reverse):
                 run.logits[f] = masks[0, 0].float().cpu().numpy()

@@ -82,12 +82,19 @@ class Job:
         return range(self.start, self.stop + step, step)
 
     def to_json(self) -> dict[str, Any]:
-        return {"obj_id": self.obj_id, "start": self.start, "stop": self.stop, "reverse": self.reverse,
-                "emit_start": self.emit_start}
+        return {
+            "obj_id": self.obj_id,
+            "start": self.start,
+            "stop": self.stop,
+            "reverse": self.reverse,
+            "emit_start": self.emit_start,
+        }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Job":
-        return cls(int(d["obj_id"]), int(d["start"]), int(d["stop"]), bool(d["reverse"]), bool(d.get("emit_start", True)))
+    def from_json(cls, d: dict[str, Any]) -> Job:
+        return cls(
+            int(d["obj_id"]), int(d["start"]), int(d["stop"]), bool(d["reverse"]), bool(d.get("emit_start", True))
+        )
 
 
 def autocast_factory(device: torch.device, precision: str):
@@ -110,8 +117,15 @@ class Sam2Session:
         model_key: identity of the model configuration for the cache key.
     """
 
-    def __init__(self, predictor: Any, frames: FrameSource, *, cache: FeatureCache | None = None,
-                 precision: str = "fp32", model_key: str = "") -> None:
+    def __init__(
+        self,
+        predictor: Any,
+        frames: FrameSource,
+        *,
+        cache: FeatureCache | None = None,
+        precision: str = "fp32",
+        model_key: str = "",
+    ) -> None:
         self.predictor = predictor
         self.frames = frames
         self.num_frames = len(frames)
@@ -130,15 +144,26 @@ class Sam2Session:
         S = self.predictor.image_size
         dev = self.predictor.device
         return {
-            "images": None, "num_frames": self.num_frames,
-            "offload_video_to_cpu": False, "offload_state_to_cpu": False,
+            "images": None,
+            "num_frames": self.num_frames,
+            "offload_video_to_cpu": False,
+            "offload_state_to_cpu": False,
             # sam2 resizes "video resolution" outputs to this size; the session maps the
             # low-resolution logits to each frame's own size itself.
-            "video_height": S // 4, "video_width": S // 4,
-            "device": dev, "storage_device": dev,
-            "point_inputs_per_obj": {}, "mask_inputs_per_obj": {}, "cached_features": {}, "constants": {},
-            "obj_id_to_idx": OrderedDict(), "obj_idx_to_id": OrderedDict(), "obj_ids": [],
-            "output_dict_per_obj": {}, "temp_output_dict_per_obj": {}, "frames_tracked_per_obj": {},
+            "video_height": S // 4,
+            "video_width": S // 4,
+            "device": dev,
+            "storage_device": dev,
+            "point_inputs_per_obj": {},
+            "mask_inputs_per_obj": {},
+            "cached_features": {},
+            "constants": {},
+            "obj_id_to_idx": OrderedDict(),
+            "obj_idx_to_id": OrderedDict(),
+            "obj_ids": [],
+            "output_dict_per_obj": {},
+            "temp_output_dict_per_obj": {},
+            "frames_tracked_per_obj": {},
             "features": self.features,
         }
 
@@ -164,7 +189,9 @@ class Sam2Session:
     def prompted_frames(self, obj_id: int) -> tuple[int, ...]:
         """Conditioning frames of an object (including prompts not yet propagated)."""
         st = self.state(obj_id)
-        f = set(st["output_dict_per_obj"][0]["cond_frame_outputs"]) | set(st["temp_output_dict_per_obj"][0]["cond_frame_outputs"])
+        f = set(st["output_dict_per_obj"][0]["cond_frame_outputs"]) | set(
+            st["temp_output_dict_per_obj"][0]["cond_frame_outputs"]
+        )
         return tuple(sorted(f))
 
     def tracked_frames(self, obj_id: int) -> tuple[int, ...]:
@@ -226,7 +253,8 @@ class Sam2Session:
         try:
             with torch.inference_mode(), self.autocast():
                 self.predictor.add_new_points_or_box(
-                    st, frame, obj_id, clear_old_points=not accumulate, normalize_coords=False, **kwargs)
+                    st, frame, obj_id, clear_old_points=not accumulate, normalize_coords=False, **kwargs
+                )
         finally:
             self.predictor.forced_candidate = None
         return self._temp_mask(obj_id, frame)
@@ -325,18 +353,29 @@ class Sam2Session:
                 continue
             with torch.inference_mode(), self.autocast():
                 out, _ = pred._run_single_frame_inference(
-                    inference_state=st, output_dict=out_dict, frame_idx=f, batch_size=1,
-                    is_init_cond_frame=False, point_inputs=None, mask_inputs=None,
-                    reverse=job.reverse, run_mem_encoder=True,
+                    inference_state=st,
+                    output_dict=out_dict,
+                    frame_idx=f,
+                    batch_size=1,
+                    is_init_cond_frame=False,
+                    point_inputs=None,
+                    mask_inputs=None,
+                    reverse=job.reverse,
+                    run_mem_encoder=True,
                 )
             out_dict["non_cond_frame_outputs"][f] = out
             tracked[f] = {"reverse": job.reverse}
             release_free_memory()
             yield self._to_frame_mask(job.obj_id, f, out, False)
 
-    def propagate(self, obj_ids: Iterable[int] | None = None, new_frames: dict[int, Iterable[int]] | None = None,
-                  *, full: bool = False) -> Iterator[FrameMask]:
+    def propagate(
+        self,
+        obj_ids: Iterable[int] | None = None,
+        new_frames: dict[int, Iterable[int]] | None = None,
+        *,
+        full: bool = False,
+    ) -> Iterator[FrameMask]:
         """Plan and run the jobs of several objects, yielding masks as they come."""
-        for oid in (sorted(obj_ids) if obj_ids is not None else self.obj_ids):
+        for oid in sorted(obj_ids) if obj_ids is not None else self.obj_ids:
             for job in self.plan(oid, (new_frames or {}).get(oid, ()), full=full):
                 yield from self.run_job(job)

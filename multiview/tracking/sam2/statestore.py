@@ -47,8 +47,10 @@ class Manifest:
         return {"applied": self.applied, "todo": [{**j.to_json(), "done": d} for j, d in self.todo]}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Manifest":
-        return cls([int(i) for i in d.get("applied", [])], [(Job.from_json(t), int(t["done"])) for t in d.get("todo", [])])
+    def from_json(cls, d: dict[str, Any]) -> Manifest:
+        return cls(
+            [int(i) for i in d.get("applied", [])], [(Job.from_json(t), int(t["done"])) for t in d.get("todo", [])]
+        )
 
 
 class ObjectStateStore:

@@ -55,9 +55,18 @@ class Sam2Tracker:
 
     name = "sam2"
 
-    def __init__(self, model: str = DEFAULT_MODEL, checkpoint: str | Path | None = None, device: str = "auto",
-                 image_size: int = 1024, precision: str = "fp32", frames: str = "unaligned",
-                 cache_memory_mb: float = 128, cache_disk_mb: float = 4096, predictor: Any = None) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        checkpoint: str | Path | None = None,
+        device: str = "auto",
+        image_size: int = 1024,
+        precision: str = "fp32",
+        frames: str = "unaligned",
+        cache_memory_mb: float = 128,
+        cache_disk_mb: float = 4096,
+        predictor: Any = None,
+    ) -> None:
         from .model import check_image_size
 
         if precision not in ("fp32", "bf16"):
@@ -81,8 +90,9 @@ class Sam2Tracker:
         if self._predictor is None:
             from .model import load_predictor
 
-            self._predictor, path = load_predictor(self.model, checkpoint=self.checkpoint, device=self.device,
-                                                   image_size=self.image_size)
+            self._predictor, path = load_predictor(
+                self.model, checkpoint=self.checkpoint, device=self.device, image_size=self.image_size
+            )
             self._ckpt_id = fingerprint(path)
         return self._predictor
 
@@ -90,7 +100,7 @@ class Sam2Tracker:
         pred = self.predictor
         return f"{self.model}|{self._ckpt_id}|{pred.image_size}"
 
-    def session(self, project: "Project") -> "Sam2Session":
+    def session(self, project: Project) -> Sam2Session:
         """A session over the project's pseudo-video, with the project's feature cache."""
         from ...alignment.frames import pseudo_video
         from .cache import FeatureCache
@@ -98,18 +108,20 @@ class Sam2Tracker:
         from .session import Sam2Session
 
         video = pseudo_video(project, self.frame_mode)
-        cache = FeatureCache(project.cache_dir("sam2") / "features", memory_mb=self.cache_memory_mb,
-                             disk_mb=self.cache_disk_mb)
-        return Sam2Session(self.predictor, VideoFrames(video), cache=cache, precision=self.precision,
-                           model_key=self._model_key())
+        cache = FeatureCache(
+            project.cache_dir("sam2") / "features", memory_mb=self.cache_memory_mb, disk_mb=self.cache_disk_mb
+        )
+        return Sam2Session(
+            self.predictor, VideoFrames(video), cache=cache, precision=self.precision, model_key=self._model_key()
+        )
 
-    def _state_root(self, project: "Project", session: "Sam2Session") -> Path:
+    def _state_root(self, project: Project, session: Sam2Session) -> Path:
         keys = [session.frames.key(i) for i in range(session.num_frames)]
         h = hashlib.sha256(json.dumps([session.model_key, self.frame_mode, keys]).encode()).hexdigest()[:20]
         return project.cache_dir("sam2") / "state" / h
 
     # ------------------------------------------------------------------ prompts
-    def apply_prompt(self, session: "Sam2Session", prompt: "Prompt", project: "Project") -> "FrameMask":
+    def apply_prompt(self, session: Sam2Session, prompt: Prompt, project: Project) -> FrameMask:
         """Give one project prompt to the session (coordinates mapped to frame pixels)."""
         video = session.frames.video  # type: ignore[attr-defined]
         i = video.index_of(prompt.view_id)
@@ -128,8 +140,9 @@ class Sam2Tracker:
         return session.add_points(prompt.obj_id, i, pts, list(prompt.labels), box, candidate=prompt.candidate)
 
     # ------------------------------------------------------------------ run
-    def run(self, project: "Project", *, obj_ids: Sequence[int] | None = None,
-            full: bool = False) -> Iterator["MaskResult"]:
+    def run(
+        self, project: Project, *, obj_ids: Sequence[int] | None = None, full: bool = False
+    ) -> Iterator[MaskResult]:
         """Track every prompted object (or ``obj_ids``); yield one result per recomputed view."""
         from .statestore import Manifest, ObjectStateStore
 
@@ -138,7 +151,9 @@ class Sam2Tracker:
         if obj_ids is not None:
             missing = sorted(set(obj_ids) - set(prompted))
             if missing:
-                raise TrackingError(f"object(s) {', '.join(map(str, missing))} have no prompt; add one with `multiview prompt`")
+                raise TrackingError(
+                    f"object(s) {', '.join(map(str, missing))} have no prompt; add one with `multiview prompt`"
+                )
         if not targets:
             raise TrackingError("the project has no prompts yet; add one with `multiview prompt` first")
         session = self._session = self.session(project)
@@ -190,17 +205,26 @@ class Sam2Tracker:
                     if fm is not None:
                         yield self._result(session, fm, None)
 
-    def _result(self, session: "Sam2Session", fm: "FrameMask", job: Any) -> "MaskResult":
+    def _result(self, session: Sam2Session, fm: FrameMask, job: Any) -> MaskResult:
         from ...project import MaskResult
 
         video = session.frames.video  # type: ignore[attr-defined]
         prob, valid = video.to_view(fm.frame, fm.prob)
         return MaskResult(
-            obj_id=fm.obj_id, view_id=video.view_ids[fm.frame], prob=prob, valid=valid, score=fm.score,
-            present_score=fm.present_score, tracker=self.name,
+            obj_id=fm.obj_id,
+            view_id=video.view_ids[fm.frame],
+            prob=prob,
+            valid=valid,
+            score=fm.score,
+            present_score=fm.present_score,
+            tracker=self.name,
             source_view=None if fm.prompted or job is None else video.view_ids[job.start],
-            meta={"model": self.model, "image_size": session.predictor.image_size, "precision": self.precision,
-                  "frames": self.frame_mode},
+            meta={
+                "model": self.model,
+                "image_size": session.predictor.image_size,
+                "precision": self.precision,
+                "frames": self.frame_mode,
+            },
         )
 
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))  # sam2_helpers, shared with the test modules
-from sam2_helpers import IMAGE_SIZE, MODEL  # noqa: E402
+from sam2_helpers import IMAGE_SIZE, MODEL
 
 
 @pytest.fixture(scope="session")

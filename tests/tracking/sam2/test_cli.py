@@ -9,7 +9,6 @@ import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import write_rgb
@@ -94,17 +93,32 @@ def test_sam2_option_with_other_tracker_is_refused(project_dir):
 
 
 def test_homography_track_does_not_import_torch(project_dir):
-    code = ("import sys; from click.testing import CliRunner; from multiview.cli import main; "
-            f"CliRunner().invoke(main, ['track', {str(project_dir)!r}, '--tracker', 'homography']); "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys; from click.testing import CliRunner; from multiview.cli import main; "
+        f"CliRunner().invoke(main, ['track', {str(project_dir)!r}, '--tracker', 'homography']); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False")
 
 
 def test_prompt_candidates_then_track(project_dir, sam2_checkpoint, tmp_path):
     opts = ["--checkpoint", sam2_checkpoint, "--image-size", IMAGE_SIZE, "--device", "cpu"]
-    r = run("prompt", project_dir, "--view", "IMG_2", "--obj", "1", "--point", "80,60", "--candidate", "2",
-            "--preview-dir", tmp_path / "prev", *opts)
+    r = run(
+        "prompt",
+        project_dir,
+        "--view",
+        "IMG_2",
+        "--obj",
+        "1",
+        "--point",
+        "80,60",
+        "--candidate",
+        "2",
+        "--preview-dir",
+        tmp_path / "prev",
+        *opts,
+    )
     assert r.exit_code == 0, r.output
     lines = [ln for ln in r.output.splitlines() if ln.startswith("candidate ")]
     assert len(lines) == 3 and "chosen" in lines[2] and sum("best" in ln for ln in lines) == 1
@@ -124,10 +138,30 @@ def test_prompt_candidates_then_track(project_dir, sam2_checkpoint, tmp_path):
 
 
 def test_prompt_without_model_still_records(project_dir, tmp_path):
-    r = run("prompt", project_dir, "--view", "IMG_1", "--obj", "1", "--point", "5,5",
-            env={"MULTIVIEW_CHECKPOINTS": str(tmp_path / "none")})
+    r = run(
+        "prompt",
+        project_dir,
+        "--view",
+        "IMG_1",
+        "--obj",
+        "1",
+        "--point",
+        "5,5",
+        env={"MULTIVIEW_CHECKPOINTS": str(tmp_path / "none")},
+    )
     assert r.exit_code == 0 and "prompt 1" in r.output and "no SAM 2 candidates" in r.output
-    r = run("prompt", project_dir, "--view", "IMG_1", "--obj", "2", "--point", "5,5", "--candidate", "1",
-            env={"MULTIVIEW_CHECKPOINTS": str(tmp_path / "none")})
+    r = run(
+        "prompt",
+        project_dir,
+        "--view",
+        "IMG_1",
+        "--obj",
+        "2",
+        "--point",
+        "5,5",
+        "--candidate",
+        "1",
+        env={"MULTIVIEW_CHECKPOINTS": str(tmp_path / "none")},
+    )
     assert r.exit_code == 1 and "multiview checkpoints download" in r.output
     assert len(Project.open(project_dir).prompts) == 1

@@ -83,7 +83,11 @@ def test_click_on_middle_view_reaches_first_and_last(predictor):
 
 
 def test_views_keep_their_own_size(predictor):
-    frames = [blob_frames(1, (160, 120))[0], blob_frames(1, (96, 128), seed=1)[0], blob_frames(1, (200, 100), seed=2)[0]]
+    frames = [
+        blob_frames(1, (160, 120))[0],
+        blob_frames(1, (96, 128), seed=1)[0],
+        blob_frames(1, (200, 100), seed=2)[0],
+    ]
     sess = Sam2Session(predictor, ArrayFrames(frames))
     sess.add_points(1, 0, [(80, 60)], [1])
     got = {m.frame: m for m in sess.propagate()}
@@ -125,7 +129,12 @@ def test_several_objects_and_object_added_after_tracking(predictor):
     got = {(m.obj_id, m.frame) for m in sess.propagate()}
     assert got == {(o, f) for o in (1, 2) for f in range(4)}
     obj1 = {f: sess.logits(1, f) for f in range(4)}
-    sess.add_points(3, 2, [(140, 100)], [1], )
+    sess.add_points(
+        3,
+        2,
+        [(140, 100)],
+        [1],
+    )
     new = [(m.obj_id, m.frame) for m in sess.propagate([3], {3: [2]})]
     assert sorted(new) == [(3, f) for f in range(4)]
     for f in range(4):  # the other objects are untouched
