@@ -56,7 +56,7 @@ def command(
     from ..export import ExportOptions, export
 
     proj = open_project(project_dir)
-    options = ExportOptions(keep=keep, scale=scale, canvas_max_side=canvas_max_side)
+    options = ExportOptions(keep=keep, scale=proj.scale(scale), canvas_max_side=canvas_max_side)
     counts = export(proj, out, formats, obj_ids=list(obj_ids) or None, overwrite=overwrite, options=options)
     if not ctx.obj.get("quiet"):
         click.echo(", ".join(f"{fmt}: {n} file(s)" for fmt, n in counts.items()) + f" -> {out}")

@@ -15,6 +15,12 @@ from .sam2_options import sam2_kwargs, sam2_options
 @click.option("--view", "view", required=True, metavar="PHOTO", help="Photo file name or stem.")
 @click.option("--obj", "obj_id", type=click.IntRange(1, 255), required=True, help="Object id (created if new).")
 @click.option("--name", help="Name of a new object (e.g. 'left hand').")
+@click.option(
+    "--category",
+    metavar="NAME",
+    help="Condition-mapping category of the object (e.g. loss, flaking, crack; "
+    "`multiview category PROJECT_DIR` lists them). Sets it on an existing object too.",
+)
 @click.option("--point", "points", multiple=True, metavar="X,Y", help="Positive click, original pixels (repeatable).")
 @click.option("--neg", "negs", multiple=True, metavar="X,Y", help="Negative click (repeatable).")
 @click.option("--box", metavar="X0,Y0,X1,Y1", help="Box around the object.")
@@ -44,6 +50,7 @@ def command(
     view: str,
     obj_id: int,
     name: str | None,
+    category: str | None,
     points: tuple[str, ...],
     negs: tuple[str, ...],
     box: str | None,
@@ -65,6 +72,10 @@ def command(
     import cv2
 
     proj = open_project(project_dir)
+    if category is not None:
+        from ..categories import resolve
+
+        category = resolve(category, proj.state.categories).key
     pts = [parse_xy(p, "--point") for p in points] + [parse_xy(p, "--neg") for p in negs]
     labels = [1] * len(points) + [0] * len(negs)
     mask = None
@@ -102,8 +113,11 @@ def command(
         box=parse_box(box) if box else None,
         mask=mask,
         object_name=name,
+        object_category=category,
         candidate=candidate,
     )
+    if category is not None and proj.object(obj_id).category != category:
+        proj.set_category(obj_id, category)
     if not quiet:
         extra = f", candidate {p.candidate}" if p.candidate is not None else ""
         click.echo(f"prompt {p.id}: object {p.obj_id} on {p.view_id} ({p.kind}{extra})")

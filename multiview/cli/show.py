@@ -69,6 +69,7 @@ def command(
 
     proj = open_project(project_dir)
     ids = list(obj_ids) or None
+    scale = proj.scale(scale)
     report = review(proj, ids, thresholds_from(min_iou, max_area_ratio, min_score, min_present), scale)
     if view is not None:
         path = write_view_picture(proj, view, out, report, ids, max_side=max_side, overwrite=overwrite)

@@ -28,7 +28,8 @@ scale_opt = click.option(
     metavar="PX_PER_CM|X1,Y1,X2,Y2,DIST",
     callback=_parse_scale,
     help="Physical scale on the reference view: pixels per cm, or two points (reference pixels) and "
-    "their distance (cm, or with a unit: 25cm, 300mm, 1.2m). Adds areas in cm².",
+    "their distance (cm, or with a unit: 25cm, 300mm, 1.2m). Adds areas in cm². "
+    "Overrides the scale stored with `multiview scale`.",
 )
 
 
@@ -116,6 +117,7 @@ def command(
     from ..review import review
 
     proj = open_project(project_dir)
+    scale = proj.scale(scale)
     report = review(
         proj, list(obj_ids) or None, thresholds_from(min_iou, max_area_ratio, min_score, min_present), scale
     )

@@ -18,11 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from ..categories import DEFAULT_CATEGORY, check_key
 from ..errors import ValidationError
 
 #: Format tag and schema version of ``project.json``.
 FORMAT = "multiview-project"
-SCHEMA_VERSION = 1
+#: Version 2 added object categories, user categories and the stored scale; version 1 files are read
+#: (objects get the default category, no scale) and written back as version 2.
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 #: Default colours of objects 1, 2, 3, ... (RGB), the DAVIS palette order.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -118,19 +122,58 @@ class ObjectInfo:
         id: positive integer, also the pixel value in label exports.
         name: free text.
         color: (r, g, b) 0..255 used in pictures.
+        category: key of its condition-mapping category (:mod:`multiview.categories`);
+            default ``"figure"`` (neutral).
     """
 
     id: int
     name: str
     color: tuple[int, int, int]
+    category: str = DEFAULT_CATEGORY
+
+    def __post_init__(self) -> None:
+        check_key(self.category)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "color": "#{:02x}{:02x}{:02x}".format(*self.color)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "color": "#{:02x}{:02x}{:02x}".format(*self.color),
+            "category": self.category,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ObjectInfo:
         c = str(d["color"]).lstrip("#")
-        return cls(int(d["id"]), str(d["name"]), (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)))
+        rgb = (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+        return cls(int(d["id"]), str(d["name"]), rgb, str(d.get("category") or DEFAULT_CATEGORY))
+
+
+@dataclass(frozen=True)
+class StoredScale:
+    """The physical scale of the reference plane kept in ``project.json`` (``"scale"``).
+
+    Attributes:
+        px_per_cm: reference-photo original pixels per centimetre on the wall (> 0).
+        source: how it was given (e.g. ``"(10,20)-(410,20) = 25 cm"``).
+
+    Use :meth:`multiview.project.Project.scale` to get it as a ``Scale``.
+    """
+
+    px_per_cm: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        v = self.px_per_cm
+        if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+            raise ValidationError(f"scale {v!r} px/cm must be a positive number")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"px_per_cm": float(self.px_per_cm), "source": self.source}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StoredScale:
+        return cls(float(d["px_per_cm"]), str(d.get("source", "")))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Layout of a project folder::
 
-    project.json                 views, order, reference, objects, prompts, registrations (schema v1)
+    project.json                 views, order, reference, objects (with categories), user categories,
+                                 scale, prompts, registrations (schema v2; v1 is read)
     prompts/<prompt-id>.png      mask prompts, original photo size, 255 = object
     results/<obj-id>/<view>.npz  one tracker result per object and view (see MaskResult)
     cache/                       re-computable data (features, embeddings); safe to delete
@@ -29,16 +30,19 @@ from typing import Any
 import numpy as np
 
 from .. import atomic
+from ..categories import Category, resolve
 from ..errors import PhotoError, ProjectError, ProjectExistsError, ValidationError
 from ..loading import file_sha256, probe_photos, read_photo, scan_photos, working_size
 from .model import (
     FORMAT,
+    READABLE_VERSIONS,
     SCHEMA_VERSION,
     MaskResult,
     ObjectInfo,
     Ordering,
     Prompt,
     Registration,
+    StoredScale,
     View,
     default_color,
 )
@@ -70,6 +74,9 @@ class ProjectState:
         sections: per-stage JSON data (e.g. ``"alignment"``, ``"tracking"``) that the
             stages own; the store keeps it opaque.
         created, tool_version: provenance.
+        categories: user-defined condition-mapping categories (the default vocabulary of
+            :mod:`multiview.categories` is not stored).
+        scale: physical scale of the reference plane, or None (``multiview scale``).
     """
 
     views: tuple[View, ...]
@@ -83,6 +90,8 @@ class ProjectState:
     sections: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     tool_version: str = ""
+    categories: tuple[Category, ...] = ()
+    scale: StoredScale | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +105,8 @@ class ProjectState:
             "order": self.ordering.to_json(),
             "views": [v.to_json() for v in self.views],
             "objects": [o.to_json() for o in self.objects],
+            "categories": [c.to_json() for c in self.categories],
+            "scale": None if self.scale is None else self.scale.to_json(),
             "prompts": [p.to_json() for p in self.prompts],
             "registrations": [self.registrations[v.id].to_json() for v in self.views if v.id in self.registrations],
             "sections": self.sections,
@@ -106,9 +117,10 @@ class ProjectState:
         if d.get("format") != FORMAT:
             raise ProjectError(f"'{where}' is not a multiview project file (format {d.get('format')!r})")
         version = d.get("version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ProjectError(
-                f"'{where}' has schema version {version}; this multiview reads version {SCHEMA_VERSION}: "
+                f"'{where}' has schema version {version}; this multiview reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}: "
                 "upgrade multiview or recreate the project"
             )
         try:
@@ -126,8 +138,10 @@ class ProjectState:
                 sections=dict(d.get("sections") or {}),
                 created=str(d.get("created", "")),
                 tool_version=str(d.get("tool_version", "")),
+                categories=tuple(Category.from_json(c) for c in d.get("categories") or []),
+                scale=StoredScale.from_json(d["scale"]) if d.get("scale") else None,
             )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, ValidationError) as exc:
             raise ProjectError(f"'{where}' is damaged ({type(exc).__name__}: {exc}); restore it from a backup") from exc
         state.check(where)
         return state
@@ -145,6 +159,11 @@ class ProjectState:
         for p in self.prompts:
             if p.view_id not in ids or p.obj_id not in obj_ids:
                 raise ProjectError(f"'{where}': prompt {p.id} refers to an unknown view or object")
+        for o in self.objects:
+            try:
+                resolve(o.category, self.categories)
+            except ValidationError:
+                raise ProjectError(f"'{where}': object {o.id} has unknown category '{o.category}'") from None
 
 
 class Project:
@@ -320,6 +339,32 @@ class Project:
     def registrations(self) -> dict[str, Registration]:
         return dict(self._state.registrations)
 
+    @property
+    def categories(self) -> dict[str, Category]:
+        """Key -> category: the default vocabulary then the project's own (legend order)."""
+        from ..categories import vocabulary
+
+        return vocabulary(self._state.categories)
+
+    def category_of(self, obj_id: int) -> Category:
+        """The category of object ``obj_id``."""
+        return resolve(self.object(obj_id).category, self._state.categories)
+
+    def scale(self, override: Any = None) -> Any:
+        """The physical scale of the reference plane (a :class:`multiview.review.Scale`), or None.
+
+        Args:
+            override: a ``Scale`` given on the command line (``--scale``); it wins over the stored one.
+        """
+        if override is not None:
+            return override
+        st = self._state.scale
+        if st is None:
+            return None
+        from ..review.scale import Scale
+
+        return Scale(st.px_per_cm, st.source)
+
     def section(self, name: str) -> dict[str, Any]:
         """Per-stage JSON data stored under ``sections[name]`` (a copy; empty if absent)."""
         return json.loads(json.dumps(self._state.sections.get(name, {})))
@@ -428,11 +473,51 @@ class Project:
         """Replace all registrations (one per view id)."""
         self.update(lambda s: replace(s, registrations=dict(regs)))
 
+    def set_scale(self, scale: Any) -> None:
+        """Store the physical scale of the reference plane (a ``Scale``), or remove it with None."""
+        st = None if scale is None else StoredScale(float(scale.px_per_cm), str(scale.source))
+        self.update(lambda s: replace(s, scale=st))
+
+    def define_category(
+        self, key: str, *, label: str | None = None, color: tuple[int, int, int], hatch: str = "none"
+    ) -> Category:
+        """Add or replace a user category (see :func:`multiview.categories.define`).
+
+        Raises:
+            ValidationError: invalid key, colour or hatch, or a key of the default vocabulary.
+        """
+        from ..categories import define
+
+        cat = define(key, label, color, hatch)
+        self.update(lambda s: replace(s, categories=(*(c for c in s.categories if c.key != cat.key), cat)))
+        return cat
+
+    def set_category(self, obj_id: int, category: str) -> ObjectInfo:
+        """Set the condition-mapping category of an object (a key or label of :attr:`categories`).
+
+        Raises:
+            ValidationError: unknown object or category.
+        """
+        self.object(obj_id)
+        key = resolve(category, self._state.categories).key
+
+        def change(s: ProjectState) -> ProjectState:
+            resolve(key, s.categories)
+            return replace(s, objects=tuple(replace(o, category=key) if o.id == obj_id else o for o in s.objects))
+
+        self.update(change)
+        return self.object(obj_id)
+
     def add_object(
-        self, obj_id: int | None = None, name: str | None = None, color: tuple[int, int, int] | None = None
+        self,
+        obj_id: int | None = None,
+        name: str | None = None,
+        color: tuple[int, int, int] | None = None,
+        category: str | None = None,
     ) -> ObjectInfo:
-        """Create an object (next free id by default)."""
+        """Create an object (next free id by default; category default ``"figure"``)."""
         out: list[ObjectInfo] = []
+        cat_key = resolve(category, self._state.categories).key if category is not None else None
 
         def change(s: ProjectState) -> ProjectState:
             oid = obj_id if obj_id is not None else max((o.id for o in s.objects), default=0) + 1
@@ -440,6 +525,8 @@ class Project:
             if any(o.id == oid for o in s.objects):
                 raise ValidationError(f"object {oid} already exists; choose another id")
             obj = ObjectInfo(oid, name or f"object {oid}", color or default_color(oid))
+            if cat_key is not None:
+                obj = replace(obj, category=resolve(cat_key, s.categories).key)
             out.append(obj)
             return replace(s, objects=tuple(sorted((*s.objects, obj), key=lambda o: o.id)))
 
@@ -487,6 +574,7 @@ class Project:
         candidate: int | None = None,
         create_object: bool = True,
         object_name: str | None = None,
+        object_category: str | None = None,
     ) -> Prompt:
         """Validate and record a prompt.
 
@@ -498,6 +586,7 @@ class Project:
             mask: (H, W) array of the photo's original size; non-zero = object.
             candidate: which of the model's candidate masks (0..2) to keep for a single click.
             create_object: create ``obj_id`` if it does not exist yet.
+            object_name, object_category: name and category key of an object created here.
 
         Raises:
             ValidationError: unknown view, bad object id, coordinates outside the photo,
@@ -544,7 +633,7 @@ class Project:
             with self.lock():
                 self.reload()
                 if not any(o.id == obj_id for o in self._state.objects):
-                    self.add_object(obj_id, object_name)
+                    self.add_object(obj_id, object_name, category=object_category)
         else:
             self.object(obj_id)
         out: list[Prompt] = []

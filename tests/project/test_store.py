@@ -18,7 +18,7 @@ def test_create_records_views_in_natural_order(photo_dir: Path, tmp_path: Path) 
     assert [v.size for v in proj.views] == [(200, 150), (160, 120), (120, 160)]
     assert proj.reference.id == "IMG_2.jpg"  # the middle view
     data = json.loads((tmp_path / "proj" / "project.json").read_text())
-    assert data["format"] == "multiview-project" and data["version"] == 1
+    assert data["format"] == "multiview-project" and data["version"] == 2
     assert data["sections"]["skipped_files"] == ["IMG_1.xmp"]
     assert len(data["views"][0]["sha256"]) == 64
 
