@@ -11,7 +11,15 @@ that was already encoded.
 Entries are keyed by the frame's identity (view content hash, working size,
 frame mode and geometry) and the model identity (model name, checkpoint
 fingerprint, image size, precision, device type). Features are stored exactly
-(no lossy compression), so results with and without the cache are identical.
+(no lossy compression) and every path hands the model the same tensors: the
+encoder's output is brought to one canonical form (:func:`canonical`: detached,
+dense row-major) *before* it is used, cached or saved, and whatever comes back
+from memory or disk is in that form too. The image encoder returns some levels
+in channels-last layout, and PyTorch's CPU kernels sum in a layout-dependent
+order, so without this a feature reloaded from disk (saved row-major) gave masks
+1 ulp away from the freshly encoded one. With it, results with and without the
+cache, in this process or a new one, are bit-identical (on one machine and
+thread count: the encoder itself is not bit-reproducible across CPUs).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import hashlib
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +45,18 @@ IMG_MEAN = (0.485, 0.456, 0.406)
 IMG_STD = (0.229, 0.224, 0.225)
 DEFAULT_MEMORY_MB = 128
 DEFAULT_DISK_MB = 4096
+
+
+def canonical(feats: Iterable[torch.Tensor]) -> list[torch.Tensor]:
+    """Features in the one form every path uses: detached, contiguous (row-major, NCHW).
+
+    Args:
+        feats: the encoder's feature pyramid, (1, C_l, H_l, W_l) tensors of any layout.
+
+    Returns:
+        The same values as new row-major tensors (no copy when already row-major).
+    """
+    return [t.detach().contiguous() for t in feats]
 
 
 def feature_key(frame_key: str, model_key: str) -> str:
@@ -94,22 +114,22 @@ class FeatureCache:
                     p.unlink(missing_ok=True)
                 else:
                     self.hits_disk += 1
-                    feats = [t.to(device) for t in feats]
+                    feats = canonical(t.to(device) for t in feats)
                     self._remember(key, feats)
                     return feats
         self.misses += 1
         return None
 
     def put(self, key: str, feats: Sequence[torch.Tensor]) -> None:
-        """Store features under ``key`` (memory and disk)."""
+        """Store features under ``key`` (memory and disk), in :func:`canonical` form."""
         import torch
 
-        feats = [t.detach() for t in feats]
+        feats = canonical(feats)
         self._remember(key, feats)
         if self.directory is None:
             return
         p = self._path(key)
-        cpu = [t.to("cpu").contiguous() for t in feats]
+        cpu = [t.to("cpu") for t in feats]
         atomic.write_with(p, lambda f: torch.save(cpu, f))
         size = p.stat().st_size
         if self._disk_bytes is None:
@@ -207,15 +227,16 @@ class FeatureProvider:
         if fpn is None:
             with torch.inference_mode(), self.autocast():
                 out = self.predictor.forward_image(self.image_tensor(i))
-            fpn = list(out["backbone_fpn"])
+            # the model computes with exactly what a later cache hit returns
+            fpn = canonical(out["backbone_fpn"])
             self.encoded += 1
             self.cache.put(key, fpn)
             if self._pos is None:
-                self._pos = list(out["vision_pos_enc"])
+                self._pos = canonical(out["vision_pos_enc"])
         if self._pos is None:
             neck = self.predictor.image_encoder.neck
             with torch.inference_mode():
-                self._pos = [neck.position_encoding(f).to(f.dtype) for f in fpn]
+                self._pos = canonical(neck.position_encoding(f).to(f.dtype) for f in fpn)
         return fpn, self._pos
 
 
