@@ -10,6 +10,7 @@ at worst a stray ``.tmp-*`` file that the next write ignores.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
@@ -83,6 +84,40 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    _fsync_dir(path.parent)
+
+
+def create_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a *new* file ``path`` atomically; never replace an existing file.
+
+    The complete file is written under a temporary name and hard-linked to ``path``
+    (``link`` fails if ``path`` exists, atomically), so a file that appeared in the
+    meantime is never replaced. Where the file system has no hard links (FAT/exFAT
+    drives, some network shares) the name is checked just before an ordinary rename.
+
+    Raises:
+        FileExistsError: ``path`` exists.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), FILE_MODE)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+            os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     _fsync_dir(path.parent)
 
 

@@ -45,7 +45,8 @@ class PhotoScan:
 
     Attributes:
         photos: image files, sorted by file name (natural order: ``img2`` before ``img10``).
-        skipped: other files (sidecars such as ``.xmp``, notes), sorted; they are ignored.
+        skipped: other files (sidecars such as ``.xmp``, notes, masks multiview added beside
+            the photos), sorted; they are ignored.
     """
 
     photos: tuple[Path, ...]
@@ -89,11 +90,15 @@ def scan_photos(folder: str | os.PathLike[str], *, min_photos: int = 2) -> Photo
     folder = Path(folder)
     if not folder.is_dir():
         raise PhotoSetError(f"photo folder '{folder}' does not exist; check the path")
+    from .safety import beside_photos_files
+
+    ours = beside_photos_files(folder)  # masks multiview added beside the photos are not photos
     photos, skipped = [], []
     for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if entry.name.startswith(".") or not entry.is_file():
             continue
-        (photos if entry.suffix.lower() in IMAGE_EXTS else skipped).append(entry.resolve())
+        is_photo = entry.suffix.lower() in IMAGE_EXTS and entry.name not in ours
+        (photos if is_photo else skipped).append(entry.resolve())
     if len(photos) < min_photos:
         raise PhotoSetError(
             f"photo folder '{folder}' holds {len(photos)} photo(s); at least {min_photos} are needed "

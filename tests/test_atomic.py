@@ -69,3 +69,26 @@ def test_new_files_get_normal_permissions(tmp_path: Path) -> None:
         (d / "f").write_text("1")
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == atomic.FILE_MODE
     assert (tmp_path / "d").stat().st_mode & 0o777 == atomic.DIR_MODE
+
+
+def test_create_bytes_never_replaces_an_existing_file(tmp_path: Path, monkeypatch) -> None:
+    import errno
+    import os
+
+    f = tmp_path / "IMG_1.jpg.mask.png"
+    atomic.create_bytes(f, b"new")
+    assert f.read_bytes() == b"new" and f.stat().st_mode & 0o777 == atomic.FILE_MODE
+    with pytest.raises(FileExistsError):
+        atomic.create_bytes(f, b"other")
+    assert f.read_bytes() == b"new"
+
+    def no_links(src, dst):  # FAT/exFAT drives and some shares have no hard links
+        raise OSError(errno.EPERM, "operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with pytest.raises(FileExistsError):
+        atomic.create_bytes(f, b"other")
+    assert f.read_bytes() == b"new"
+    atomic.create_bytes(tmp_path / "b.png", b"b")
+    assert (tmp_path / "b.png").read_bytes() == b"b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["IMG_1.jpg.mask.png", "b.png"]  # no temp files left

@@ -67,6 +67,8 @@ def command(
     """
     from ..review import review, write_contact_sheet, write_view_picture
 
+    if out.suffix and out.suffix.lower() != ".png":
+        raise click.BadParameter(f"'{out}' must be a .png file name (pictures are PNG)", param_hint="OUT")
     proj = open_project(project_dir)
     ids = list(obj_ids) or None
     scale = proj.scale(scale)

@@ -22,6 +22,7 @@ version). The folder is assembled under a temporary name and renamed when comple
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -160,6 +161,71 @@ def get_writer(fmt: str) -> Writer:
     return getattr(importlib.import_module(mod), func)
 
 
+#: Name and format tag of the manifest every export folder holds.
+EXPORT_MANIFEST = "export.json"
+EXPORT_FORMAT = "multiview-export"
+
+
+def previous_export_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a previous multiview export that may be replaced (None if it is one).
+
+    A folder is a previous export when its ``export.json`` was written by multiview
+    (format tag ``multiview-export`` and the size and SHA-256 of every file it wrote,
+    see :func:`multiview.safety.file_records`) and the folder holds exactly those
+    files, unchanged. Anything else (another file, a changed mask, a link, an
+    ``export.json`` from an older multiview that did not record its files) is
+    somebody's data and is kept.
+    """
+    from ..safety import changed_files
+
+    manifest = folder / EXPORT_MANIFEST
+    if not manifest.is_file() or manifest.is_symlink():
+        return f"is not a multiview export (no {EXPORT_MANIFEST})"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        return f"is not a multiview export (its {EXPORT_MANIFEST} was not written by multiview)"
+    contents = data.get("contents")
+    if not isinstance(contents, dict):
+        return "was exported by an older multiview that did not record its files, so it cannot be told apart from yours"
+    found = changed_files(folder, contents, ignore=(EXPORT_MANIFEST,))
+    if found:
+        return "holds files that are not that export's (" + "; ".join(found) + ")"
+    return None
+
+
+def check_export_target(project: Project, out: Path, overwrite: bool) -> None:
+    """Refuse an export folder that would replace anything but a previous, unchanged multiview export.
+
+    Raises:
+        ProjectExistsError: ``out`` is a link, a file, the photo folder, the project,
+            a folder containing either, an existing folder without ``overwrite``, or,
+            with ``overwrite``, a folder that is not a previous multiview export
+            (:func:`previous_export_problem`). Nothing is deleted.
+    """
+    from ..safety import protected_paths, refuse_protected
+
+    refuse_protected(out, protected_paths(project), "export folder")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ProjectExistsError(f"export folder '{out}' is a file; choose a folder name")
+    if not any(out.iterdir()):
+        return  # an empty folder holds nothing to lose
+    if not overwrite:
+        raise ProjectExistsError(
+            f"export folder '{out}' already exists; choose another folder or replace that previous export (overwrite)"
+        )
+    problem = previous_export_problem(out)
+    if problem is not None:
+        raise ProjectExistsError(
+            f"export folder '{out}' {problem}; nothing was replaced: choose another folder "
+            "(overwrite replaces only a previous, unchanged multiview export)"
+        )
+
+
 def export(
     project: Project,
     out: str | os.PathLike[str],
@@ -172,12 +238,15 @@ def export(
     """Export the stored results into folder ``out``.
 
     The folder is assembled under a temporary name and renamed when complete, so
-    ``out`` is either the previous folder or the complete new one.
+    ``out`` is either the previous folder or the complete new one. Its
+    ``export.json`` records every file written (size, SHA-256): that is what lets a
+    later ``overwrite`` replace this folder, and nothing else.
 
     Args:
         formats: names from :data:`EXPORTERS` (several allowed).
         obj_ids: objects to export (default: all).
-        overwrite: replace an existing ``out``.
+        overwrite: replace ``out`` if it is a previous, unchanged multiview export
+            (:func:`check_export_target`); an empty folder is always used.
         options: :class:`ExportOptions` (keep, scale, canvas size).
 
     Returns:
@@ -185,13 +254,14 @@ def export(
 
     Raises:
         ValidationError: unknown format or object.
-        ProjectExistsError: ``out`` exists and ``overwrite`` is False.
-        ExportError: nothing to export.
+        ProjectExistsError: ``out`` may not be replaced (see :func:`check_export_target`).
+        ExportError: nothing to export, or the folder cannot be written (disk full,
+            no permission).
     """
     import datetime as _dt
-    import json
 
     from .. import __version__
+    from ..safety import file_records
 
     options = options or ExportOptions()
     writers = {fmt: get_writer(fmt) for fmt in dict.fromkeys(formats)}
@@ -203,8 +273,7 @@ def export(
     if not any(project.has_result(oid, v.id) for oid in ids for v in project.views):
         raise ExportError("the project has no tracked masks to export; run `multiview track` first")
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise ProjectExistsError(f"output '{out}' already exists; use --overwrite or another folder")
+    check_export_target(project, out, overwrite)
     counts: dict[str, int] = {}
     try:
         with atomic.staged_dir(out, overwrite=True) as tmp:
@@ -212,7 +281,7 @@ def export(
                 counts[fmt] = writer(project, tmp, ids, options)
                 log.info("export %s: %d file(s)", fmt, counts[fmt])
             manifest = {
-                "format": "multiview-export",
+                "format": EXPORT_FORMAT,
                 "tool_version": __version__,
                 "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
                 "project": str(project.root),
@@ -220,8 +289,9 @@ def export(
                 "files": counts,
                 "keep": options.keep,
                 "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
+                "contents": file_records(tmp),
             }
-            atomic.write_text(tmp / "export.json", json.dumps(manifest, indent=2) + "\n")
+            atomic.write_text(tmp / EXPORT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
     except OSError as exc:
         raise ExportError(f"could not write export '{out}' ({exc}); check the disk space and permissions") from exc
     return counts

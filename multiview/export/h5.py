@@ -99,6 +99,11 @@ def canvas_geometry(project: Project, max_side: int | None) -> tuple[tuple[int, 
     return size, scale_between(ref.size, size)
 
 
+def _magic(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(8)
+
+
 def write_h5(
     project: Project,
     path: str | os.PathLike[str],
@@ -110,18 +115,23 @@ def write_h5(
     """Write the HDF5 mask file (layout in the module docstring) atomically.
 
     Raises:
-        ProjectExistsError: ``path`` exists and ``overwrite`` is False.
+        ProjectExistsError: ``path`` exists and ``overwrite`` is False, or it is not an
+            HDF5 file, or it is a photo of the project or a link.
     """
     import h5py
 
     from .. import __version__
     from ..alignment.geometry import warp_result_to_ref
     from ..review.stats import result_areas
+    from ..safety import protected_paths, refuse_protected
 
     options = options or ExportOptions()
     path = Path(path)
+    refuse_protected(path, protected_paths(project), "HDF5 file")
     if path.exists() and not overwrite:
-        raise ProjectExistsError(f"output '{path}' already exists; use --overwrite or another name")
+        raise ProjectExistsError(f"output '{path}' already exists; choose another name or replace it (overwrite)")
+    if path.exists() and (not path.is_file() or _magic(path) != b"\x89HDF\r\n\x1a\n"):
+        raise ProjectExistsError(f"'{path}' is not an HDF5 file, so it was kept; choose another name")
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
     objs = [project.object(o) for o in ids]
     views = project.views

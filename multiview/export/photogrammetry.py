@@ -29,18 +29,31 @@ Naming and sources:
     ``.mask.png``, placed next to the images (RealityCapture help, "Image Layers",
     e.g. ``DSC_0001.jpg.mask.png``). Black areas are excluded from feature detection
     and meshing, white areas are used.
+
+Masks beside the photos (:func:`export_beside_photos`): RealityCapture finds mask
+layers next to the images, and Metashape's *Import Masks* can read its template
+from the photo folder. This mode only *adds* files to the photo folder: it records
+what it wrote (name, size, SHA-256) in ``.multiview-masks.json`` there, replaces a
+file only if that record proves multiview wrote it and nobody changed it since, and
+refuses, before writing anything, when a mask name is taken by any other file.
+COLMAP is not offered there: it reads masks from a folder of their own
+(``--ImageReader.mask_path``) and would take mask PNGs in the image folder for photos.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import atomic
+from ..errors import ExportError, PhotoSetError, ProjectExistsError, ValidationError
+from ..safety import BESIDE_PHOTOS_MANIFEST, file_sha256
 from .base import ExportOptions, iter_view_masks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,3 +121,158 @@ def export_colmap(project: Project, out: Path, obj_ids: Sequence[int], options: 
 def export_realitycapture(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """RealityCapture masks: ``out/realitycapture/<file name>.mask.png``."""
     return export_tool("realitycapture", project, out, obj_ids, options)
+
+
+#: Formats whose tool reads masks from the photo folder itself.
+BESIDE_PHOTOS_FORMATS = ("realitycapture", "metashape")
+
+
+def _read_ownership(path: Path) -> dict[str, Any]:
+    """The ``files`` record of ``.multiview-masks.json`` (empty if there is none).
+
+    Raises:
+        ProjectExistsError: the file exists but is not multiview's record.
+    """
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        data = None
+    if path.is_symlink() or not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise ProjectExistsError(
+            f"'{path}' is not the record multiview keeps of the masks it added; "
+            "move it away to export beside the photos"
+        )
+    return dict(data["files"])
+
+
+def _ours(f: Path, rec: Any) -> bool:
+    """True if file ``f`` holds what multiview recorded writing there (current or previous content)."""
+    if not isinstance(rec, dict) or f.is_symlink() or not f.is_file():
+        return False
+    shas = {rec.get("sha256"), rec.get("previous")} - {None}
+    return f.stat().st_size in {rec.get("size"), rec.get("previous_size")} and file_sha256(f) in shas
+
+
+def export_beside_photos(
+    project: Project,
+    formats: Sequence[str] = ("realitycapture",),
+    *,
+    obj_ids: Sequence[int] | None = None,
+    options: ExportOptions | None = None,
+) -> dict[str, int]:
+    """Add photogrammetry masks to the photo folder itself, next to each photo.
+
+    Names as in :data:`NAMING` (``IMG_1.jpg.mask.png`` for RealityCapture,
+    ``IMG_1_mask.png`` for Metashape). Only adds files: a mask replaces a file only
+    when ``.multiview-masks.json`` proves multiview wrote it and it is unchanged;
+    any other file under a mask's name stops the export before anything is written.
+    Masks multiview wrote earlier for views that now have no result are removed
+    (unchanged ones only), so the tool does not read a stale mask. ``multiview
+    init`` skips the files listed in the record.
+
+    Returns:
+        format -> number of mask files written.
+
+    Raises:
+        ValidationError: a format whose tool does not read masks from the photo folder.
+        PhotoSetError: the photo folder is missing (see ``multiview relink``).
+        ProjectExistsError: a mask name is taken by a file multiview did not write.
+        ExportError: nothing to export, or the folder cannot be written.
+    """
+    options = options or ExportOptions()
+    fmts = list(dict.fromkeys(formats))
+    bad = [f for f in fmts if f not in BESIDE_PHOTOS_FORMATS]
+    if not fmts or bad:
+        raise ValidationError(
+            f"format(s) {', '.join(bad) or 'none'} cannot go beside the photos; "
+            f"use {' or '.join(BESIDE_PHOTOS_FORMATS)} "
+            "(COLMAP reads masks from a folder of their own: export it to a separate folder)"
+        )
+    ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
+    for oid in ids:
+        project.object(oid)
+    folder = Path(project.state.photos_dir)
+    if not folder.is_dir():
+        raise PhotoSetError(f"photo folder '{folder}' is missing; put it back or relink the project to its new place")
+    with_result = {v.id for v in project.views if any(project.has_result(o, v.id) for o in ids)}
+    if not with_result:
+        raise ExportError("the project has no tracked masks to export; run `multiview track` first")
+    record_path = folder / BESIDE_PHOTOS_MANIFEST
+    try:
+        owned = _read_ownership(record_path)
+        targets = {(fmt, v.id): folder / NAMING[fmt][1](v) for fmt in fmts for v in project.views}
+        taken = [
+            t.name
+            for (fmt, vid), t in targets.items()
+            if vid in with_result and os.path.lexists(t) and not _ours(t, owned.get(t.name))
+        ]
+        if taken:
+            raise ProjectExistsError(
+                f"'{taken[0]}' in photo folder '{folder}' was not written by multiview"
+                + (f" ({len(taken) - 1} more)" if len(taken) > 1 else "")
+                + "; nothing was written: move those files away or export to a folder of its own"
+            )
+        counts = dict.fromkeys(fmts, 0)
+        for vm in iter_view_masks(project, ids):
+            if vm.view.id not in with_result:
+                continue
+            m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep)
+            data = encode_mask_png(m)
+            for fmt in fmts:
+                t = targets[(fmt, vm.view.id)]
+                old = owned.get(t.name) if os.path.lexists(t) else None
+                rec: dict[str, Any] = {"size": len(data), "sha256": _sha256(data), "format": fmt}
+                if isinstance(old, dict):
+                    rec["previous"], rec["previous_size"] = old.get("sha256"), old.get("size")
+                owned[t.name] = rec
+                _write_ownership(record_path, project, owned)  # the record first: a kill never orphans a mask
+                if old is not None:
+                    atomic.write_bytes(t, data)
+                else:
+                    atomic.create_bytes(t, data)
+                counts[fmt] += 1
+        for (_fmt, vid), t in targets.items():  # stale masks of ours for views without a result now
+            if vid not in with_result and t.name in owned and _ours(t, owned[t.name]):
+                t.unlink()
+                del owned[t.name]
+                log.info("removed stale mask %s (view %s has no result now)", t.name, vid)
+        _write_ownership(record_path, project, owned)
+    except FileExistsError as exc:
+        raise ProjectExistsError(
+            f"'{exc.filename}' appeared in photo folder '{folder}' while exporting; it was kept: export again"
+        ) from exc
+    except OSError as exc:
+        raise ExportError(
+            f"could not write masks into photo folder '{folder}' ({exc}); check the disk space and permissions"
+        ) from exc
+    return counts
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """PNG bytes of an (H, W) uint8 mask."""
+    from ..loading import encode_image
+
+    return encode_image(mask, ".png")
+
+
+def _write_ownership(path: Path, project: Project, files: dict[str, Any]) -> None:
+    from .. import __version__
+
+    atomic.write_json(
+        path,
+        {
+            "format": "multiview-masks",
+            "note": "masks multiview added to this photo folder; multiview replaces or removes only these, unchanged",
+            "tool_version": __version__,
+            "project": str(project.root),
+            "files": dict(sorted(files.items())),
+        },
+    )

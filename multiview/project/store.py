@@ -207,15 +207,29 @@ class Project:
             ProjectExistsError: ``root`` is not empty and ``overwrite`` is False.
         """
         from .. import __version__
+        from ..safety import Protected, protected_paths, real, refuse_protected
 
-        root = Path(root).resolve()
         if work_max_side < 256:
             raise ValidationError(f"work_max_side {work_max_side} is too small; use at least 256")
-        if root.exists() and not overwrite and (not root.is_dir() or any(root.iterdir())):
-            raise ProjectExistsError(
-                f"project folder '{root}' already exists and is not empty; use --overwrite or another folder"
-            )
+        refuse_protected(root, protected_paths(photos_dir=photos_dir), "project folder")
+        root = Path(root).resolve()
+        if root.exists() and not root.is_dir():
+            raise ProjectExistsError(f"project folder '{root}' is a file; choose a folder name")
+        if root.exists() and any(root.iterdir()):
+            if not overwrite:
+                raise ProjectExistsError(
+                    f"project folder '{root}' already exists and is not empty; "
+                    "choose another folder or replace that previous project (overwrite)"
+                )
+            problem = previous_project_problem(root)
+            if problem is not None:
+                raise ProjectExistsError(
+                    f"project folder '{root}' {problem}; nothing was replaced: choose another folder "
+                    "(overwrite replaces only a previous multiview project)"
+                )
         scan = scan_photos(photos_dir)
+        files = frozenset(p for f in scan.photos for p in (Path(os.path.abspath(f)), real(f)))
+        refuse_protected(root, Protected(photos=files), "project folder")
         if scan.skipped:
             log.info("skipped %d non-photo file(s): %s", len(scan.skipped), ", ".join(p.name for p in scan.skipped))
         infos = probe_photos(scan.photos, progress)
@@ -722,6 +736,37 @@ class Project:
         target = base if obj_id is None else base / str(obj_id)
         if target.exists():
             shutil.rmtree(target)
+
+
+#: What a project folder holds (besides ``.tmp-*`` leftovers of interrupted writes).
+PROJECT_ENTRIES = frozenset({PROJECT_FILE, ".lock", "prompts", "results", "cache", "exports"})
+
+
+def previous_project_problem(root: Path) -> str | None:
+    """Why folder ``root`` is not a previous multiview project that ``init --overwrite`` may replace (None if it is).
+
+    A previous project has a ``project.json`` with multiview's format tag and holds
+    nothing but the project's own entries (:data:`PROJECT_ENTRIES`); its
+    ``exports/`` folder must be empty, since exports are the restorer's deliverables.
+    """
+    from ..safety import is_temporary
+
+    f = root / PROJECT_FILE
+    if not f.is_file():
+        return f"is not a multiview project (no {PROJECT_FILE})"
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return f"is not a multiview project (its {PROJECT_FILE} was not written by multiview)"
+    others = sorted(e.name for e in root.iterdir() if e.name not in PROJECT_ENTRIES and not is_temporary(e.name))
+    if others:
+        return f"holds files that are not the project's ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
+    exports = root / "exports"
+    if exports.is_symlink() or (exports.is_dir() and any(exports.iterdir())):
+        return "holds exports (in its exports/ folder); move them out first"
+    return None
 
 
 def _check_obj_id(obj_id: int) -> None:

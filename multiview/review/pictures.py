@@ -329,23 +329,25 @@ def write_contact_sheet(
     One page is written as ``out``; several as ``<stem>-1<suffix>``, ``<stem>-2<suffix>``...
 
     Raises:
-        ProjectExistsError: a target file exists and ``overwrite`` is False.
+        ProjectExistsError: see :func:`check_picture_target`.
+        ValidationError: ``out`` is not a ``.png`` name.
     """
-    out = Path(out)
-    if not out.suffix:
-        out = out.with_suffix(".png")
+    out = picture_path(out)
     n_pages = max(1, math.ceil(len(project.views) / max(1, per_page)))
     paths = _page_paths(out, n_pages)
-    existing = [p for p in paths if p.exists()]
-    if existing and not overwrite:
-        raise ProjectExistsError(f"picture '{existing[0]}' already exists; use --overwrite or another name")
+    for path in paths:
+        check_picture_target(project, path, overwrite)
     for path, page in zip(
         paths, contact_sheet_pages(project, report, obj_ids, tile=tile, per_page=per_page, columns=columns)
     ):
         atomic.write_image(path, page)
-    if overwrite:  # drop pages left over from an earlier, longer sheet
+    if overwrite:  # drop pages left over from an earlier, longer sheet (pictures only, never a photo)
         k = n_pages + 1 if n_pages > 1 else 1
         while (stale := out.with_name(f"{out.stem}-{k}{out.suffix}")).exists():
+            try:
+                check_picture_target(project, stale, True)
+            except ProjectExistsError:
+                break
             stale.unlink()
             k += 1
     return paths
@@ -364,15 +366,58 @@ def write_view_picture(
     """Write :func:`render_view` of ``view`` to ``out`` atomically.
 
     Raises:
-        ProjectExistsError: ``out`` exists and ``overwrite`` is False.
+        ProjectExistsError: see :func:`check_picture_target`.
+        ValidationError: ``out`` is not a ``.png`` name.
     """
-    out = Path(out)
-    if not out.suffix:
-        out = out.with_suffix(".png")
-    if out.exists() and not overwrite:
-        raise ProjectExistsError(f"picture '{out}' already exists; use --overwrite or another name")
+    out = picture_path(out)
+    check_picture_target(project, out, overwrite)
     atomic.write_image(out, render_view(project, view, report, obj_ids, max_side=max_side))
     return out
 
 
-__all__ = ["contact_sheet_pages", "render_view", "write_contact_sheet", "write_view_picture"]
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def picture_path(out: str | os.PathLike[str]) -> Path:
+    """``out`` as a PNG file name (``.png`` added when there is no extension).
+
+    Raises:
+        ValidationError: ``out`` has another extension.
+    """
+    out = Path(out)
+    if not out.suffix:
+        return out.with_suffix(".png")
+    if out.suffix.lower() != ".png":
+        raise ValidationError(f"picture '{out}' must be a .png file name (pictures are PNG); e.g. '{out.stem}.png'")
+    return out
+
+
+def check_picture_target(project: Project, path: Path, overwrite: bool) -> None:
+    """Refuse to write a picture over anything but an earlier PNG picture (and only with ``overwrite``).
+
+    Raises:
+        ProjectExistsError: ``path`` exists and ``overwrite`` is False; or it is a photo
+            of the project, a link, a folder, or a file that is not a PNG picture.
+    """
+    from ..safety import protected_paths, refuse_protected
+
+    refuse_protected(path, protected_paths(project), "picture")
+    if not path.exists():
+        return
+    if not overwrite:
+        raise ProjectExistsError(f"picture '{path}' already exists; choose another name or replace it (overwrite)")
+    if not path.is_file():
+        raise ProjectExistsError(f"picture '{path}' is a folder; choose a file name")
+    with open(path, "rb") as f:
+        if f.read(len(_PNG_MAGIC)) != _PNG_MAGIC:
+            raise ProjectExistsError(f"'{path}' is not a PNG picture, so it was kept; choose another name")
+
+
+__all__ = [
+    "check_picture_target",
+    "contact_sheet_pages",
+    "picture_path",
+    "render_view",
+    "write_contact_sheet",
+    "write_view_picture",
+]

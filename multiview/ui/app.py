@@ -19,7 +19,7 @@ refused input, 404 for an unknown view/object/prompt, 409 while a job runs)::
     POST   /api/track/cancel
     GET    /api/job
     GET    /api/events                        text/event-stream (job, result, state events)
-    POST   /api/export                        {formats, name? | path?, overwrite?, keep?}
+    POST   /api/export                        {formats, name? | path? | beside_photos?, overwrite?, keep?}
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
 
     async def export(request: Request) -> Response:
         d = await _body(request)
-        _known(d, {"formats", "name", "path", "overwrite", "keep", "objects"})
+        _known(d, {"formats", "name", "path", "overwrite", "keep", "objects", "beside_photos"})
         return JSONResponse(
             await call(
                 wb.export,
@@ -186,6 +186,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
                 d.get("overwrite", False),
                 d.get("keep", "object"),
                 d.get("objects"),
+                d.get("beside_photos", False),
             )
         )
 

@@ -378,8 +378,15 @@ class Workbench:
         overwrite: Any = False,
         keep: Any = "object",
         obj_ids: Any = None,
+        beside_photos: Any = False,
     ) -> dict[str, Any]:
-        """Export into ``PROJECT/exports/<name>`` or into ``path`` (any folder)."""
+        """Export into ``PROJECT/exports/<name>``, into ``path`` (any folder), or beside the photos.
+
+        ``overwrite`` replaces only a previous, unchanged multiview export; the photo
+        folder, the project and folders holding other files are refused (HTTP 409),
+        nothing deleted. ``beside_photos`` adds realitycapture/metashape masks to the
+        photo folder and never replaces a file multiview did not write.
+        """
         from ..export import EXPORTERS, ExportOptions, export
 
         if not isinstance(formats, list) or not formats or not all(isinstance(f, str) for f in formats):
@@ -389,8 +396,21 @@ class Workbench:
             raise ValidationError(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORTERS)}")
         if not isinstance(overwrite, bool):
             raise ValidationError("overwrite must be true or false")
+        if not isinstance(beside_photos, bool):
+            raise ValidationError("beside_photos must be true or false")
         if path is not None and name is not None:
             raise ValidationError("give a name (folder inside the project's exports/) or a path, not both")
+        if beside_photos:
+            from ..export.photogrammetry import export_beside_photos
+
+            if path is not None or name is not None or overwrite:
+                raise ValidationError("beside_photos writes into the photo folder: give no name, path or overwrite")
+            options = ExportOptions(keep=str(keep))
+            with self._lock:
+                p = self._fresh()
+                ids = [self._object(o).id for o in obj_ids] if obj_ids else None
+                counts = export_beside_photos(p, formats, obj_ids=ids, options=options)
+            return {"out": p.state.photos_dir, "files": counts}
         if path is not None:
             if not isinstance(path, str) or not Path(path).is_absolute():
                 raise ValidationError(f"export path {path!r} must be an absolute folder path")

@@ -52,7 +52,7 @@ def test_refusals_and_bad_options(built, tmp_path) -> None:
     out = tmp_path / "out"
     assert run("export", proj_dir, out, "--format", "h5").exit_code == 0
     r = run("export", proj_dir, out, "--format", "h5")
-    assert r.exit_code == 1 and "--overwrite" in r.output and r.output.count("\n") == 1
+    assert r.exit_code == 1 and "overwrite" in r.output and r.output.count("\n") == 1
     assert run("export", proj_dir, out, "--format", "coco", "--overwrite").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["coco.json", "export.json"]
     r = run("export", proj_dir, tmp_path / "o2", "--format", "tiff")
@@ -62,3 +62,48 @@ def test_refusals_and_bad_options(built, tmp_path) -> None:
     r = run("export", proj_dir, tmp_path / "o2", "--scale", "1,1,1,1,5")
     assert r.exit_code == 2 and "coincide" in r.output
     assert not (tmp_path / "o2").exists()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_overwrite_never_deletes_photos_project_or_other_files(built, tmp_path) -> None:
+    proj_dir = built.project.root
+    photos = Path(built.project.state.photos_dir)
+    (photos / "notes.txt").write_text("scaffold moved on day 2")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "condition report.odt").write_bytes(b"report")
+    before = tree(tmp_path)
+    for out, why in (
+        (photos, "is the project's photo folder"),  # RealityCapture wants masks beside the photos...
+        (proj_dir, "is the project folder"),
+        (tmp_path, "contains the project"),
+        (docs, "is not a multiview export"),
+    ):
+        r = run("export", proj_dir, out, "--format", "realitycapture", "--overwrite")
+        assert r.exit_code == 1 and why in r.output and r.output.count("\n") == 1, r.output
+        assert "Traceback" not in r.output
+        assert tree(tmp_path) == before  # nothing deleted, nothing written
+    r = run("export", proj_dir, photos, "--format", "realitycapture", "--overwrite")
+    assert "beside-photos" in r.output  # ...and the refusal says how to get that
+
+
+def test_beside_photos(built) -> None:
+    proj_dir = built.project.root
+    photos = Path(built.project.state.photos_dir)
+    before = tree(photos)
+    r = run("export", proj_dir, "--beside-photos")
+    assert r.exit_code == 0 and r.output == f"realitycapture: 5 file(s) -> {photos}\n", r.output
+    r = run("export", proj_dir, "--beside-photos", "--format", "metashape", "--format", "realitycapture")
+    assert r.exit_code == 0 and "metashape: 5 file(s), realitycapture: 5 file(s)" in r.output, r.output
+    after = tree(photos)
+    assert {k: after[k] for k in before} == before and len(after) == len(before) + 11
+    r = run("export", proj_dir, "--beside-photos", "--format", "colmap")
+    assert r.exit_code == 1 and "COLMAP reads masks from a folder of their own" in r.output
+    assert r.output.count("\n") == 1
+    assert run("export", proj_dir).exit_code == 2  # neither OUT nor --beside-photos
+    assert run("export", proj_dir, photos / "x", "--beside-photos").exit_code == 2
+    assert run("export", proj_dir, "--beside-photos", "--overwrite").exit_code == 2
+    assert tree(photos) == after

@@ -127,7 +127,7 @@ def test_export_png(photo_dir: Path, tmp_path: Path) -> None:
     assert m.shape == (150, 200) and m.dtype == np.uint8 and set(np.unique(m)) == {0, 255}
     assert m[50, 60] == 255 and m[5, 5] == 0
     r = run("export", proj_dir, out)
-    assert r.exit_code == 1 and "--overwrite" in r.output
+    assert r.exit_code == 1 and "overwrite" in r.output
     assert run("export", proj_dir, out, "--overwrite").exit_code == 0
 
 
@@ -144,3 +144,11 @@ def test_version_and_help() -> None:
     r = run("--help")
     for cmd in ("init", "status", "prompt", "track", "export"):
         assert cmd in r.output
+
+
+def test_init_overwrite_never_replaces_the_photos_or_other_folders(photo_dir: Path, tmp_path: Path) -> None:
+    before = {p.name: p.read_bytes() for p in photo_dir.iterdir()}
+    for target in (photo_dir, tmp_path):
+        r = run("init", photo_dir, target, "--overwrite")
+        assert r.exit_code == 1 and r.output.count("\n") == 1 and "photo folder" in r.output, r.output
+        assert {p.name: p.read_bytes() for p in photo_dir.iterdir()} == before

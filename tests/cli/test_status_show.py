@@ -79,7 +79,7 @@ def test_show_sheet_pages_and_one_view(built, tmp_path) -> None:
     img = cv2.imread(str(out))
     assert img.shape[1] == 3 * 128 + 8 and img.shape[0] > 3 * 90
     r = run("show", root, out, "--tile", "120")
-    assert r.exit_code == 1 and "--overwrite" in r.output
+    assert r.exit_code == 1 and "overwrite" in r.output
     r = run("show", root, out, "--per-page", "5", "--overwrite")
     assert r.exit_code == 0 and "sheet-1.png, " in r.output
     r = run("show", root, tmp_path / "v.png", "--view", "IMG_6", "--size", "400", "--obj", "1")
@@ -117,3 +117,29 @@ def test_real_homography_tracker_then_status_export_show(tmp_path) -> None:
         np.testing.assert_array_equal(v.masks & ~v.known, False)
     r = run("show", root, tmp_path / "sheet.png")
     assert r.exit_code == 0 and cv2.imread(str(tmp_path / "sheet.png")) is not None
+
+
+def test_show_never_replaces_a_photo_or_a_non_picture(built, tmp_path) -> None:
+    root = built.project.root
+    photos = Path(built.project.state.photos_dir)
+    r = run("show", root, tmp_path / "out.txt")
+    assert r.exit_code == 2 and ".png" in r.output and "Traceback" not in r.output  # usage error
+    assert not (tmp_path / "out.txt").exists()
+    notes = tmp_path / "notes.png"
+    notes.write_text("not a picture")
+    r = run("show", root, notes, "--overwrite")
+    assert r.exit_code == 1 and "not a PNG picture" in r.output and notes.read_text() == "not a picture"
+    import shutil
+
+    proj_png = tmp_path / "png_photos"
+    shutil.copytree(photos, proj_png)
+    for f in proj_png.iterdir():
+        cv2.imwrite(str(f.with_suffix(".png")), cv2.imread(str(f)))
+        f.unlink()
+    from multiview.project import Project
+
+    p2 = Project.create(proj_png, tmp_path / "p2")
+    photo = proj_png / "IMG_2.png"
+    before = photo.read_bytes()
+    r = run("show", p2.root, photo, "--view", "IMG_2", "--overwrite")
+    assert r.exit_code == 1 and "is one of the project's photos" in r.output and photo.read_bytes() == before

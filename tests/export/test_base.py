@@ -31,7 +31,7 @@ def test_manifest_and_refusals(built, tmp_path) -> None:
     assert counts == {"png": 12, "labels": 7}  # 6 views x 2 objects; 6 label images + objects.json
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["files"] == counts and manifest["keep"] == "object" and manifest["objects"] == [1, 2]
-    with pytest.raises(ProjectExistsError, match="--overwrite"):
+    with pytest.raises(ProjectExistsError, match=r"already exists.*overwrite"):
         export(built.project, out, ["png"])
     with pytest.raises(ValidationError, match="object 9 does not exist"):
         export(built.project, tmp_path / "o2", ["png"], obj_ids=[9])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -47,3 +49,114 @@ def test_one_object_and_views_without_results(built, tmp_path, caplog) -> None:
     v = proj.view("IMG_1")
     m = cv2.imread(str(tmp_path / "o" / "colmap" / "IMG_1.jpg.png"), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(m == 0, original_mask(proj.read_result(2, v.id), v)[0])
+
+
+# ----------------------------------------------------------------------------- masks beside the photos
+
+
+def photo_folder_state(photos):
+    return {p.name: p.read_bytes() for p in photos.iterdir()}
+
+
+def test_beside_photos_adds_mask_files_only(built, tmp_path) -> None:
+    from multiview.export.photogrammetry import export_beside_photos
+    from multiview.loading import scan_photos
+
+    proj = built.project
+    photos = Path(proj.state.photos_dir)
+    (photos / "notes.txt").write_text("mine")
+    before = photo_folder_state(photos)
+    counts = export_beside_photos(proj, ["realitycapture", "metashape"])
+    assert counts == {"realitycapture": 6, "metashape": 6}
+    after = photo_folder_state(photos)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing of the user's changed
+    added = sorted(set(after) - set(before))
+    assert "IMG_3.jpg.mask.png" in added and "IMG_3_mask.png" in added and ".multiview-masks.json" in added
+    assert len(added) == 13
+    export(proj, tmp_path / "o", ["realitycapture"])
+    assert after["IMG_3.jpg.mask.png"] == (tmp_path / "o" / "realitycapture" / "IMG_3.jpg.mask.png").read_bytes()
+    # a new project from that folder sees the photos, not the masks multiview added
+    scan = scan_photos(photos)
+    assert [p.name for p in scan.photos] == [f"IMG_{i}.jpg" for i in range(1, 7)]
+    # a re-run replaces its own, unchanged masks (here: the other polarity)
+    export_beside_photos(proj, ["realitycapture"], options=ExportOptions(keep="background"))
+    again = cv2.imread(str(photos / "IMG_3.jpg.mask.png"), cv2.IMREAD_UNCHANGED)
+    first = cv2.imdecode(np.frombuffer(after["IMG_3.jpg.mask.png"], np.uint8), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(again, 255 - first)
+
+
+def test_beside_photos_never_replaces_a_file_it_did_not_write(built) -> None:
+    from multiview import ProjectExistsError
+    from multiview.export.photogrammetry import export_beside_photos
+
+    proj = built.project
+    photos = Path(proj.state.photos_dir)
+    (photos / "IMG_4.jpg.mask.png").write_bytes(b"a mask drawn by hand")
+    before = photo_folder_state(photos)
+    with pytest.raises(
+        ProjectExistsError, match=r"'IMG_4\.jpg\.mask\.png' in photo folder .* not written by multiview"
+    ):
+        export_beside_photos(proj, ["realitycapture"])
+    assert photo_folder_state(photos) == before  # nothing written at all, no record either
+    (photos / "IMG_4.jpg.mask.png").unlink()
+    export_beside_photos(proj, ["realitycapture"])
+    (photos / "IMG_5.jpg.mask.png").write_bytes(b"touched up by the restorer")  # ours, changed since
+    before = photo_folder_state(photos)
+    with pytest.raises(ProjectExistsError, match=r"IMG_5\.jpg\.mask\.png"):
+        export_beside_photos(proj, ["realitycapture"])
+    assert photo_folder_state(photos) == before
+
+
+def test_beside_photos_refuses_colmap_and_other_formats(built) -> None:
+    from multiview import ValidationError
+    from multiview.export.photogrammetry import export_beside_photos
+
+    for fmt in ("colmap", "png", "h5"):
+        with pytest.raises(ValidationError, match="COLMAP reads masks from a folder of their own"):
+            export_beside_photos(built.project, [fmt])
+
+
+def test_beside_photos_removes_only_its_own_stale_masks(built) -> None:
+    from multiview.export.photogrammetry import export_beside_photos
+
+    proj = built.project
+    photos = Path(proj.state.photos_dir)
+    export_beside_photos(proj, ["realitycapture"])
+    for oid in (1, 2):
+        (proj.root / "results" / str(oid) / "IMG_2.jpg.npz").unlink()
+        (proj.root / "results" / str(oid) / "IMG_6.jpg.npz").unlink()
+    (photos / "IMG_6.jpg.mask.png").write_bytes(b"edited")  # stale but changed by someone
+    assert export_beside_photos(proj, ["realitycapture"]) == {"realitycapture": 4}
+    assert not (photos / "IMG_2.jpg.mask.png").exists()  # ours, unchanged, stale: removed
+    assert (photos / "IMG_6.jpg.mask.png").read_bytes() == b"edited"  # changed by someone: kept
+
+
+def test_beside_photos_resumes_after_a_kill_between_record_and_file(built, monkeypatch) -> None:
+    from multiview import atomic
+    from multiview.export.photogrammetry import export_beside_photos
+
+    proj = built.project
+    photos = Path(proj.state.photos_dir)
+    export_beside_photos(proj, ["realitycapture"])
+    calls = []
+    original = atomic.write_bytes
+
+    class Killed(BaseException):
+        pass
+
+    def killed(path, data):
+        if not str(path).endswith(".mask.png"):
+            return original(path, data)
+        calls.append(path)
+        raise Killed  # the process dies after the record was updated, before the mask file
+
+    monkeypatch.setattr(atomic, "write_bytes", killed)
+    with pytest.raises(Killed):
+        export_beside_photos(proj, ["realitycapture"], options=ExportOptions(keep="background"))
+    assert len(calls) == 1
+    monkeypatch.setattr(atomic, "write_bytes", original)
+    # the old mask is still recognised as ours: the next run completes
+    assert export_beside_photos(proj, ["realitycapture"], options=ExportOptions(keep="background")) == {
+        "realitycapture": 6
+    }
+    assert len([p for p in photos.iterdir() if p.name.endswith(".mask.png")]) == 6

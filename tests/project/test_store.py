@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_reopen_round_trips_state(photo_dir: Path, tmp_path: Path) -> None:
 
 def test_refuses_existing_project_folder(photo_dir: Path, tmp_path: Path) -> None:
     Project.create(photo_dir, tmp_path / "p")
-    with pytest.raises(ProjectExistsError, match="--overwrite"):
+    with pytest.raises(ProjectExistsError, match=r"already exists.*overwrite"):
         Project.create(photo_dir, tmp_path / "p")
     Project.create(photo_dir, tmp_path / "p", overwrite=True)
 
@@ -166,3 +167,40 @@ def test_working_copy_respects_bound(tmp_path: Path) -> None:
     assert proj.view("a").work_size == (450, 300)
     assert proj.view("b").work_size == (300, 400)
     assert proj.working_image("a").shape == (300, 450, 3)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_overwrite_replaces_only_a_previous_project(photo_dir: Path, tmp_path: Path) -> None:
+    before = _tree(tmp_path)
+    for root, why in (
+        (photo_dir, "is the project's photo folder"),
+        (tmp_path, "contains the project's photo folder"),
+    ):
+        with pytest.raises(ProjectExistsError, match=why):
+            Project.create(photo_dir, root, overwrite=True)
+        assert _tree(tmp_path) == before
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("mine")
+    with pytest.raises(ProjectExistsError, match=r"is not a multiview project \(no project.json\)"):
+        Project.create(photo_dir, docs, overwrite=True)
+    assert (docs / "notes.txt").read_text() == "mine"
+    link = tmp_path / "link"
+    link.symlink_to(photo_dir, target_is_directory=True)
+    with pytest.raises(ProjectExistsError, match="symbolic link"):
+        Project.create(photo_dir, link, overwrite=True)
+
+    p = Project.create(photo_dir, tmp_path / "p")
+    Project.create(photo_dir, tmp_path / "p", overwrite=True)  # a previous project: replaced
+    (p.root / "exports" / "masks").mkdir(parents=True)
+    (p.root / "exports" / "masks" / "export.json").write_text("{}")
+    with pytest.raises(ProjectExistsError, match="holds exports"):
+        Project.create(photo_dir, p.root, overwrite=True)
+    shutil.rmtree(p.root / "exports")
+    (p.root / "my notes.txt").write_text("mine")
+    with pytest.raises(ProjectExistsError, match=r"not the project's .my notes\.txt"):
+        Project.create(photo_dir, p.root, overwrite=True)
+    assert (p.root / "my notes.txt").read_text() == "mine"

@@ -372,3 +372,69 @@ def test_sam2_candidates_and_choice(ui_project, sam2_options):
             json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [[400, 500]], "labels": [1], "candidate": 0},
         )
         assert r.status_code == 400 and "first single positive click" in r.json()["error"]
+
+
+# ----------------------------------------------------------------------------- export never loses data
+
+
+@pytest.fixture
+def built_client(tmp_path):
+    import review_builder
+
+    b = review_builder.build_project(tmp_path, 4)
+    photos = Path(b.project.state.photos_dir)
+    (photos / "notes.txt").write_text("raking light from the left")
+    with make_client(Workbench(b.project.root, engine="homography")) as c:
+        yield c, b.project, photos
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_export_overwrite_refuses_photos_project_and_other_folders(built_client, tmp_path):
+    c, proj, photos = built_client
+    docs = tmp_path / "documents"
+    docs.mkdir()
+    (docs / "report.odt").write_bytes(b"report")
+    before = _files(tmp_path)
+    for path, why in (
+        (photos, "is the project's photo folder"),
+        (proj.root, "is the project folder"),
+        (tmp_path, "contains the project"),
+        (docs, "is not a multiview export"),
+    ):
+        r = c.post("/api/export", json={"formats": ["realitycapture"], "path": str(path), "overwrite": True})
+        assert r.status_code == 409 and why in r.json()["error"], r.text
+        assert _files(tmp_path) == before  # nothing deleted, nothing written
+
+
+def test_export_onto_a_symlinked_name_is_refused_before_writing(built_client, tmp_path):
+    c, proj, photos = built_client
+    (proj.root / "exports").mkdir()
+    (proj.root / "exports" / "masks").symlink_to(photos, target_is_directory=True)
+    before = _files(photos)
+    r = c.post("/api/export", json={"formats": ["png"], "name": "masks", "overwrite": True})
+    assert r.status_code == 409 and "symbolic link" in r.json()["error"]
+    assert _files(photos) == before and (proj.root / "exports" / "masks").is_symlink()
+    assert [p.name for p in (proj.root / "exports").iterdir()] == ["masks"]  # no temporary folder left
+
+
+def test_export_beside_photos_adds_masks_only(built_client):
+    c, _, photos = built_client
+    before = _files(photos)
+    r = c.post("/api/export", json={"formats": ["realitycapture"], "beside_photos": True})
+    assert r.status_code == 200 and r.json() == {"out": str(photos), "files": {"realitycapture": 4}}
+    after = _files(photos)
+    assert {k: after[k] for k in before} == before
+    assert sorted(set(after) - set(before)) == [".multiview-masks.json"] + [
+        f"IMG_{i}.jpg.mask.png" for i in range(1, 5)
+    ]
+    (photos / "IMG_2.jpg.mask.png").write_bytes(b"hand-drawn")
+    r = c.post("/api/export", json={"formats": ["realitycapture"], "beside_photos": True})
+    assert r.status_code == 409 and "IMG_2.jpg.mask.png" in r.json()["error"]
+    assert (photos / "IMG_2.jpg.mask.png").read_bytes() == b"hand-drawn"
+    r = c.post("/api/export", json={"formats": ["realitycapture"], "beside_photos": True, "overwrite": True})
+    assert r.status_code == 400
+    r = c.post("/api/export", json={"formats": ["colmap"], "beside_photos": True})
+    assert r.status_code == 400 and "COLMAP" in r.json()["error"]

@@ -364,8 +364,12 @@ async function doExport(ev) {
   ev.preventDefault();
   const formats = [...document.querySelectorAll("#export-formats input:checked")].map((i) => i.value);
   const path = $("#export-path").value.trim();
-  const body = { formats, overwrite: $("#export-overwrite").checked, keep: $("#export-keep").value };
-  if (path) body.path = path; else body.name = $("#export-name").value.trim();
+  const body = { formats, keep: $("#export-keep").value };
+  if ($("#export-beside").checked) body.beside_photos = true;
+  else {
+    body.overwrite = $("#export-overwrite").checked;
+    if (path) body.path = path; else body.name = $("#export-name").value.trim();
+  }
   const out = $("#export-result");
   out.textContent = "exporting…";
   try {
