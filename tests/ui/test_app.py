@@ -60,10 +60,10 @@ def test_state_lists_views_in_order_with_registration(client, ui_project):
 
 def test_objects_create_rename_recolour_delete(client, ui_project):
     o = client.post("/api/objects", json={"name": "figure"}).json()
-    assert o == {"id": 1, "name": "figure", "color": "#e6194b"}
+    assert o == {"id": 1, "name": "figure", "color": "#e6194b", "category": "figure"}
     assert client.post("/api/objects", json={}).json()["id"] == 2
     r = client.patch("/api/objects/1", json={"name": "left hand", "color": "#00ff00"})
-    assert r.status_code == 200 and r.json() == {"id": 1, "name": "left hand", "color": "#00ff00"}
+    assert r.status_code == 200 and r.json() == {"id": 1, "name": "left hand", "color": "#00ff00", "category": "figure"}
     assert client.delete("/api/objects/2").status_code == 200
     objs = Project.open(ui_project, verify=False).objects
     assert [(o.id, o.name, o.color) for o in objs] == [(1, "left hand", (0, 255, 0))]
