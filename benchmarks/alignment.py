@@ -43,9 +43,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from multiview.alignment.geometry import corner_error, coverage, invert  # noqa: E402
 from multiview.alignment.pipeline import align_project  # noqa: E402
 from multiview.alignment.register import AlignOptions  # noqa: E402
+from multiview.geometry import corner_error, coverage, invert  # noqa: E402
 from multiview.loading import read_photo  # noqa: E402
 from multiview.project import Project  # noqa: E402
 
@@ -243,7 +243,7 @@ def long_wall(width: int, height: int, seed: int = 0) -> np.ndarray:
 
 def scaling(args) -> dict:
     """N synthetic views of one long wall at ``--mp`` megapixels; order + register end to end."""
-    from multiview.ordering import auto_order
+    from multiview.alignment.ordering import auto_order
 
     tmp = Path(tempfile.mkdtemp(prefix="mv-scale-"))
     try:

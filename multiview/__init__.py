@@ -1,10 +1,14 @@
 """multiview: segment one painted object in every photo of a fresco.
 
 Stages (one subpackage or module each): :mod:`multiview.loading`,
-:mod:`multiview.project`, :mod:`multiview.ordering`, :mod:`multiview.alignment`,
-:mod:`multiview.tracking`, :mod:`multiview.export`, :mod:`multiview.review` and the
-command line :mod:`multiview.cli`. Stages exchange numpy arrays and frozen
-dataclasses; tensors stay inside the tracking stage.
+:mod:`multiview.project`, :mod:`multiview.alignment` (ordering, registration, aligned
+frames), :mod:`multiview.plane` (the reference plane: per-view mappings, canvases,
+areas, scale), :mod:`multiview.tracking`, :mod:`multiview.review`,
+:mod:`multiview.export`, the command line :mod:`multiview.cli` and the browser
+workbench :mod:`multiview.ui`; shared helpers in :mod:`multiview.raster`,
+:mod:`multiview.geometry`, :mod:`multiview.draw` and :mod:`multiview.atomic`.
+Stages exchange numpy arrays and frozen dataclasses; tensors stay inside the
+tracking stage. See ``docs/architecture.md``.
 """
 
 from __future__ import annotations

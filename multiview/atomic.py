@@ -139,13 +139,13 @@ def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
 
 
 def write_image(path: str | os.PathLike[str], image: np.ndarray, ext: str | None = None) -> None:
-    """Encode ``image`` (:func:`multiview.loading.encode_image`) and write it atomically.
+    """Encode ``image`` (:func:`multiview.raster.encode_image`) and write it atomically.
 
     Args:
         image: (H, W) uint8, (H, W, 3) uint8 **RGB** or (H, W, 4) uint8 RGBA.
         ext: encoder extension such as ``".png"``; default from ``path``.
     """
-    from .loading import encode_image
+    from .raster import encode_image
 
     write_bytes(path, encode_image(image, ext or Path(path).suffix or ".png"))
 

@@ -10,14 +10,13 @@ Convention:
 Photos can be large (60 MP and more). Work never needs the full resolution:
 :func:`read_photo` with ``max_side`` decodes a bounded *working copy* (JPEG is
 decoded directly at a reduced scale, RAW at half size), and exports bring masks
-back to the original geometry with :func:`resize_prob`.
+back to the original geometry with :func:`multiview.raster.resize_prob`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PhotoError, PhotoSetError
+from .raster import working_size
 
 log = logging.getLogger(__name__)
 
@@ -147,18 +147,6 @@ def _to_rgb8(img: Image.Image) -> np.ndarray:  # noqa: F821 - PIL imported lazil
     return np.asarray(img, dtype=np.uint8).copy()
 
 
-def _working_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
-    if max_side is None or max(width, height) <= max_side:
-        return width, height
-    s = max_side / max(width, height)
-    return max(1, round(width * s)), max(1, round(height * s))
-
-
-def working_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
-    """Size ``(w, h)`` of the working copy of a ``width x height`` photo bounded by ``max_side``."""
-    return _working_size(width, height, max_side)
-
-
 def _read_raw(path: Path, max_side: int | None) -> np.ndarray:
     try:
         import rawpy
@@ -183,7 +171,7 @@ def _open_pil(path: Path, max_side: int | None) -> np.ndarray:
                 # JPEG can decode at 1/2, 1/4, 1/8 scale: bounded memory for huge photos.
                 w, h = img.size
                 if max(w, h) > max_side:
-                    img.draft("RGB", _working_size(w, h, max_side))
+                    img.draft("RGB", working_size(w, h, max_side))
             img.load()
             img = ImageOps.exif_transpose(img)
             return _to_rgb8(img)
@@ -206,7 +194,7 @@ def read_photo(path: str | os.PathLike[str], max_side: int | None = None) -> np.
 
     Returns:
         (H, W, 3) uint8 RGB array. With ``max_side``, ``(W, H)`` equals
-        :func:`working_size` of the full size.
+        :func:`multiview.raster.working_size` of the full size.
 
     Raises:
         PhotoError: the file is missing or cannot be decoded.
@@ -222,7 +210,7 @@ def read_photo(path: str | os.PathLike[str], max_side: int | None = None) -> np.
         rgb = _open_pil(path, max_side)
     if max_side is not None:
         full = _full_size_hint(path, rgb)
-        tw, th = _working_size(*full, max_side)
+        tw, th = working_size(*full, max_side)
         if (rgb.shape[1], rgb.shape[0]) != (tw, th):
             rgb = cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA)
     return rgb
@@ -315,64 +303,3 @@ def probe_photos(paths: Iterable[Path], progress: Callable[[int, int, Path], Non
         stems[key] = p
         infos.append(info)
     return infos
-
-
-def encode_image(image: np.ndarray, ext: str = ".png", params: list[int] | tuple[int, ...] = ()) -> bytes:
-    """Encode an image with OpenCV (the inverse of :func:`read_photo`'s colour order).
-
-    Args:
-        image: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8.
-        ext: encoder extension, e.g. ``".png"`` or ``".jpg"``.
-        params: OpenCV encoder flags, e.g. ``[cv2.IMWRITE_JPEG_QUALITY, 90]``.
-
-    Returns:
-        The encoded file's bytes.
-
-    Raises:
-        ValueError: OpenCV cannot encode this image with ``ext``.
-    """
-    import cv2
-
-    arr = image
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA)
-    elif arr.ndim == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(ext, arr, list(params))
-    if not ok:
-        raise ValueError(f"OpenCV could not encode a {ext} image of shape {image.shape}")
-    return buf.tobytes()
-
-
-def resize_prob(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize a soft mask to ``size`` by bilinear interpolation (never nearest on binary masks).
-
-    Args:
-        prob: (h, w) uint8 object probability 0..255 (or float32).
-        size: target ``(width, height)``.
-
-    Returns:
-        (height, width) array of the same dtype.
-    """
-    import cv2
-
-    w, h = size
-    if (prob.shape[1], prob.shape[0]) == (w, h):
-        return prob
-    interp = cv2.INTER_LINEAR if w >= prob.shape[1] else cv2.INTER_AREA
-    return cv2.resize(prob, (w, h), interpolation=interp)
-
-
-def scale_between(src: tuple[int, int], dst: tuple[int, int]) -> np.ndarray:
-    """(3, 3) matrix mapping pixel coords of an image of size ``src`` to one of size ``dst``.
-
-    Convention: pixel centres at integer coordinates, so the map is
-    ``x_dst = (x_src + 0.5) * sx - 0.5`` with ``sx = dst_w / src_w``.
-    """
-    sx, sy = dst[0] / src[0], dst[1] / src[1]
-    return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]], dtype=np.float64)
-
-
-def megapixels(width: int, height: int) -> float:
-    """Size in megapixels, rounded to one decimal."""
-    return math.floor(width * height / 1e5 + 0.5) / 10

@@ -4,8 +4,8 @@ Usage:
     python sequences/make_sample.py [OUT_DIR] [--seed N] [--views N] [--overwrite]
 
 OUT_DIR defaults to ``sequences/fresco`` next to this script.  See
-``sequences/README.md`` for what is written, and ``multiview/sample/`` for
-the generator.
+``sequences/README.md`` for what is written, and ``devtools/sample/`` for
+the generator (a developer tool of the repository, not part of the installed package).
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-try:
-    from multiview.sample import make_sample
-except ModuleNotFoundError:  # run from a checkout without installing: add the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from multiview.sample import make_sample
+# devtools/ is not installed: import it (and multiview, if not installed) from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from devtools.sample import make_sample  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "fresco"
 

@@ -33,9 +33,9 @@ def photo_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def aligned_sample(tmp_path_factory):
     """``(SampleSequence, Project)``: the 6-view sample, registered by ``align_project``. Read-only: copy to change."""
+    from devtools.sample import make_sample
     from multiview.alignment.pipeline import align_project
     from multiview.project import Project
-    from multiview.sample import make_sample
 
     root = tmp_path_factory.mktemp("aligned_sample")
     seq = make_sample(root / "sample", seed=0, n_views=6)

@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from multiview.loading import scale_between
 from multiview.project import MaskResult, Project, Registration
+from multiview.raster import scale_between
 
 
 @dataclass

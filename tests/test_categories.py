@@ -26,7 +26,7 @@ def test_default_vocabulary_covers_the_wall_painting_phenomena() -> None:
 
 
 def test_categories_and_scale_are_stored_and_old_files_read(photo_dir: Path, tmp_path: Path) -> None:
-    from multiview.review import Scale
+    from multiview.plane import Scale
 
     proj = Project.create(photo_dir, tmp_path / "p")
     proj.add_prompt("IMG_2", 1, points=[(10, 10)], labels=[1], object_category="loss")

@@ -9,15 +9,8 @@ from helpers import textured, write_rgb
 from PIL import Image
 
 from multiview.errors import PhotoError, PhotoSetError
-from multiview.loading import (
-    probe_photo,
-    probe_photos,
-    read_photo,
-    resize_prob,
-    scale_between,
-    scan_photos,
-    working_size,
-)
+from multiview.loading import probe_photo, probe_photos, read_photo, scan_photos
+from multiview.raster import working_size
 
 
 def test_scan_sorts_naturally_and_lists_sidecars(photo_dir: Path) -> None:
@@ -121,21 +114,6 @@ def test_duplicates_and_stem_clashes(tmp_path: Path) -> None:
     c = write_rgb(tmp_path / "a.jpg", textured(40, 30, 2))
     with pytest.raises(PhotoError, match="share the name 'a'"):
         probe_photos([a, c])
-
-
-def test_resize_prob_interpolates() -> None:
-    p = np.zeros((4, 4), np.uint8)
-    p[:, 2:] = 255
-    up = resize_prob(p, (8, 8))
-    assert up.shape == (8, 8) and 0 < up[0, 3] < 255  # soft edge, not nearest neighbour
-
-
-def test_scale_between_maps_pixel_centres() -> None:
-    S = scale_between((100, 50), (50, 25))
-    corner = S @ np.array([-0.5, -0.5, 1.0])
-    far = S @ np.array([99.5, 49.5, 1.0])
-    np.testing.assert_allclose(corner[:2], [-0.5, -0.5])
-    np.testing.assert_allclose(far[:2], [49.5, 24.5])
 
 
 def test_60mp_jpeg_working_copy_has_bounded_memory(tmp_path: Path) -> None:

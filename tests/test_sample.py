@@ -1,4 +1,4 @@
-"""Tests of the bundled synthetic fresco sample (multiview.sample, sequences/make_sample.py)."""
+"""Tests of the bundled synthetic fresco sample (devtools.sample, sequences/make_sample.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from multiview.errors import MultiviewError
-from multiview.sample import (
+from devtools.sample import (
     SampleExistsError,
     SampleSequence,
     SampleValueError,
     load_sample,
     make_sample,
 )
+from multiview.errors import MultiviewError
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [f"IMG_{n:04d}.jpg" for n in range(101, 107)]

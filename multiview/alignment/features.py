@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import atomic
-from ..loading import read_photo, scale_between
-from .geometry import apply_h
+from ..geometry import apply_h
+from ..loading import read_photo
+from ..raster import scale_between
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project, View

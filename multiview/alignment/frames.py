@@ -4,35 +4,39 @@ Two modes:
 
 * ``"unaligned"``: frame ``i`` is the working copy of view ``i`` (its own size; views
   of one sequence may differ in size).
-* ``"aligned"``: every view is warped onto the reference canvas through its
-  homography (needs ``multiview align``), so all frames share one size; a validity
-  mask marks where the photo has pixels. The canvas covers the union of the
-  registered views' footprints on the reference plane, clipped to
-  ``CANVAS_EXTENT`` times the reference photo around it and scaled so its longer
-  side is at most the project's working size. Pixels outside a photo are filled
-  with the photo's mean colour (not black, so no false edges). A view that could
-  not be registered is shown unwarped, scaled to fit the canvas (``Frame.registered``
-  is False). Soft masks come back to each photo through the inverse homography
-  by bilinear interpolation; photo pixels outside the canvas are "unknown".
+* ``"aligned"``: every view is warped onto a canvas of the reference plane through
+  its :class:`~multiview.plane.ViewMapping` (needs ``multiview align``), so all frames
+  share one size; a validity mask marks where the photo has pixels. The canvas
+  (:func:`~multiview.plane.footprint_canvas`) covers the union of the registered
+  views' footprints on the reference plane, clipped to ``CANVAS_EXTENT`` times the
+  reference photo around it and scaled so its longer side is at most the project's
+  working size. Pixels outside a photo are filled with the photo's mean colour (not
+  black, so no false edges). A view that could not be registered is shown unwarped,
+  scaled to fit the canvas (``Frame.registered`` is False). Soft masks come back to
+  each photo through the inverse map by bilinear interpolation; photo pixels outside
+  the canvas are "unknown".
 
 Convention:
     *original* pixels are those of the full photo, *work* pixels those of the
     view's working copy (``View.work_size``), *frame* pixels those of the frame the
     tracker sees. All are ``(x, y)`` with the origin at the top-left and pixel
     centres at integer coordinates. ``H_frame_from_orig`` maps original photo
-    pixels to frame pixels.
+    pixels to frame pixels (the whole map unless the view's mapping has a
+    non-projective residual; then it is its homography part).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import AlignmentError, ValidationError
-from ..loading import resize_prob, scale_between
-from .geometry import apply_h, compose, corners, coverage, invert, warp_prob
+from ..geometry import apply_h, compose, invert, warp_image, warp_prob
+from ..plane import PlaneCanvas, ViewMapping, footprint_canvas, mappings
+from ..raster import resize_prob, scale_between
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project, View
@@ -53,6 +57,9 @@ class Frame:
         valid: (h, w) bool, True where the photo has pixels (all True when unaligned).
         H_frame_from_orig: (3, 3) float64 mapping original photo pixels to frame pixels.
         registered: False for a view shown unwarped in aligned mode (it could not be registered).
+
+    ``H_frame_from_orig`` is the homography part of the map when the view's mapping is
+    not a pure homography (see :meth:`PseudoVideo.frame_key`).
     """
 
     index: int
@@ -68,6 +75,8 @@ class PseudoVideo:
 
     Frames are decoded on request and not kept, so memory does not grow with the
     number of views. ``len(video)`` is the number of views; ``video[i]`` a :class:`Frame`.
+    In aligned mode, registered views go through their :class:`~multiview.plane.ViewMapping`
+    and the canvas; unregistered views through a scale that fits them on the canvas.
     """
 
     def __init__(self, project: Project, mode: str = "unaligned") -> None:
@@ -77,8 +86,11 @@ class PseudoVideo:
         self.mode = mode
         self.views: tuple[View, ...] = project.views
         self.view_ids = tuple(v.id for v in self.views)
+        #: per view in aligned mode: its mapping, or None when it is shown unwarped
+        self._maps: list[ViewMapping | None] = []
+        #: per view in aligned mode: original pixels -> frame pixels (homography part)
         self._H: list[np.ndarray] = []
-        self._registered: list[bool] = []
+        self.canvas: PlaneCanvas | None = None
         self.canvas_size: tuple[int, int] | None = None
         #: (3, 3) map from reference-plane pixels to canvas pixels (aligned mode).
         self.H_canvas_from_ref: np.ndarray | None = None
@@ -86,42 +98,27 @@ class PseudoVideo:
             self._setup_canvas()
 
     def _setup_canvas(self) -> None:
-        regs = self.project.registrations
-        ref = self.project.reference
-        if not regs:
+        if not self.project.registrations:
             raise AlignmentError("aligned frames need registrations; run `multiview align` first")
-        rw, rh = ref.size
-        pts = [corners(ref.size)]
+        maps = mappings(self.project)
+        canvas = footprint_canvas(
+            self.project.reference.size,
+            maps.values(),
+            extent=CANVAS_EXTENT,
+            max_side=self.project.state.work_max_side,
+        )
+        self.canvas, self.canvas_size, self.H_canvas_from_ref = canvas, canvas.size, canvas.H_canvas_from_ref
+        W, H = canvas.size
         for v in self.views:
-            r = regs.get(v.id)
-            if r is not None and r.ok:
-                q = apply_h(r.H_ref_from_view, corners(v.size))
-                if np.all(np.isfinite(q)):
-                    pts.append(q)
-        allp = np.concatenate(pts)
-        ext = CANVAS_EXTENT
-        x0 = max(float(allp[:, 0].min()), -0.5 - ext * rw)
-        y0 = max(float(allp[:, 1].min()), -0.5 - ext * rh)
-        x1 = min(float(allp[:, 0].max()), rw - 0.5 + ext * rw)
-        y1 = min(float(allp[:, 1].max()), rh - 0.5 + ext * rh)
-        side = self.project.state.work_max_side
-        s = min(1.0, side / max(x1 - x0, y1 - y0))
-        W = max(8, int(np.ceil((x1 - x0) * s)))
-        H = max(8, int(np.ceil((y1 - y0) * s)))
-        # Pixel-grid border x0 maps to -0.5: x_c = s * (x - x0) - 0.5.
-        self.H_canvas_from_ref = np.array([[s, 0, -s * x0 - 0.5], [0, s, -s * y0 - 0.5], [0, 0, 1.0]])
-        self.canvas_size = (W, H)
-        for v in self.views:
-            r = regs.get(v.id)
-            if r is not None and r.ok:
-                self._H.append(compose(self.H_canvas_from_ref, r.H_ref_from_view))
-                self._registered.append(True)
+            m = maps.get(v.id)
+            self._maps.append(m)
+            if m is not None:
+                self._H.append(compose(canvas.H_canvas_from_ref, m.H_ref_from_view))
             else:
                 # Unregistered: the photo itself, scaled to fit and centred on the canvas.
                 f = min(W / v.width, H / v.height)
                 ox, oy = (W - f * v.width) / 2, (H - f * v.height) / 2
                 self._H.append(np.array([[f, 0, ox + 0.5 * f - 0.5], [0, f, oy + 0.5 * f - 0.5], [0, 0, 1.0]]))
-                self._registered.append(False)
 
     def __len__(self) -> int:
         return len(self.views)
@@ -132,20 +129,27 @@ class PseudoVideo:
 
     def frame_size(self, i: int) -> tuple[int, int]:
         """``(w, h)`` of frame ``i``."""
-        if self.mode == "aligned":
-            return self.canvas_size  # type: ignore[return-value]
+        if self.canvas is not None:
+            return self.canvas.size
         return self.views[i].work_size
 
     def is_registered(self, i: int) -> bool:
         """Whether frame ``i`` is warped onto the reference plane (always True when unaligned)."""
-        return self._registered[i] if self.mode == "aligned" else True
+        return self._maps[i] is not None if self.mode == "aligned" else True
 
     def H_frame_from_orig(self, i: int) -> np.ndarray:
-        """(3, 3) float64 mapping original pixels of view ``i`` to frame pixels."""
+        """(3, 3) float64 mapping original pixels of view ``i`` to frame pixels (homography part)."""
         if self.mode == "aligned":
             return self._H[i].copy()
         v = self.views[i]
         return scale_between(v.size, v.work_size)
+
+    def frame_key(self, i: int) -> str:
+        """Short hex digest of the geometry of frame ``i`` (changes whenever its pixels' map can)."""
+        H = np.round(np.asarray(self.H_frame_from_orig(i), dtype=np.float64), 9)
+        m = self._maps[i] if self.mode == "aligned" else None
+        extra = b"" if m is None or m.residual is None else m.residual.key()
+        return hashlib.sha256(H.tobytes() + extra).hexdigest()[:16]
 
     def __getitem__(self, i: int) -> Frame:
         if not -len(self) <= i < len(self):
@@ -158,33 +162,21 @@ class PseudoVideo:
         return self._aligned_frame(i, v, img)
 
     def _aligned_frame(self, i: int, v: View, img: np.ndarray) -> Frame:
-        import cv2
-
-        W, H = self.canvas_size  # type: ignore[misc]
-        H_f_from_o = self._H[i]
-        H_f_from_w = compose(H_f_from_o, scale_between(v.work_size, v.size))
-        # Shrink first when the warp shrinks a lot (warpPerspective has no area filter).
-        area = abs(np.linalg.det(H_f_from_w[:2, :2]))
-        src = img
-        if area < 0.25:
-            f = max(np.sqrt(area) * 1.5, 8 / min(img.shape[:2]))
-            src = cv2.resize(
-                img, (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f))), interpolation=cv2.INTER_AREA
-            )
-            H_f_from_w = compose(H_f_from_w, scale_between((src.shape[1], src.shape[0]), v.work_size))
         fill = tuple(float(c) for c in img.reshape(-1, 3).mean(0))
-        out = cv2.warpPerspective(
-            src, H_f_from_w, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
-        )
-        valid = coverage(H_f_from_w, (src.shape[1], src.shape[0]), (W, H))
-        return Frame(i, v.id, out, valid, H_f_from_o.copy(), self._registered[i])
+        m = self._maps[i]
+        if m is not None:
+            out, valid = m.warp_image_to_ref(img, self.canvas, geometry="work", fill=fill)  # type: ignore[arg-type]
+            return Frame(i, v.id, out, valid, self._H[i].copy(), True)
+        H_f_from_w = compose(self._H[i], scale_between(v.work_size, v.size))
+        out, valid = warp_image(img, H_f_from_w, self.frame_size(i), fill)
+        return Frame(i, v.id, out, valid, self._H[i].copy(), False)
 
     def points_to_frame(self, i: int, points: np.ndarray) -> np.ndarray:
         """Map (N, 2) original-pixel points of view ``i`` to (N, 2) frame pixels."""
-        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        H = self.H_frame_from_orig(i)
-        ph = np.c_[pts, np.ones(len(pts))] @ H.T
-        return ph[:, :2] / ph[:, 2:3]
+        m = self._maps[i] if self.mode == "aligned" else None
+        if m is not None:
+            return m.to_ref(points, "orig", self.canvas)
+        return apply_h(self.H_frame_from_orig(i), points)
 
     def mask_to_frame(self, i: int, mask: np.ndarray) -> np.ndarray:
         """Bring an (H, W) original-size mask of view ``i`` to frame geometry: (h, w) float32 0..1.
@@ -197,7 +189,11 @@ class PseudoVideo:
         w, h = self.frame_size(i)
         if self.mode != "aligned":
             return resize_prob(m, (w, h))
-        out, _ = warp_prob(m, self._H[i], (w, h))
+        vm = self._maps[i]
+        if vm is not None:
+            out, _ = vm.warp_to_ref(m, self.canvas, geometry="orig")
+        else:
+            out, _ = warp_prob(m, self._H[i], (w, h))
         return out
 
     def to_view(self, i: int, prob: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -211,15 +207,20 @@ class PseudoVideo:
             bool validity mask (False where the photo lies outside the canvas: unknown,
             not background), or None when every pixel is known.
 
-        Convention: the frame-to-photo map is the inverse homography; the soft mask is
-        interpolated bilinearly (pass probabilities, not thresholded masks).
+        Convention: the frame-to-photo map is the inverse of the view's map onto the
+        canvas; the soft mask is interpolated bilinearly (pass probabilities, not
+        thresholded masks).
         """
         v = self.views[i]
         if self.mode != "aligned":
             p = resize_prob(np.asarray(prob, dtype=np.float32), v.work_size)
             return np.clip(np.rint(p * 255.0), 0, 255).astype(np.uint8), None
-        H_w_from_f = compose(scale_between(v.size, v.work_size), invert(self._H[i]))
-        p, valid = warp_prob(np.asarray(prob, dtype=np.float32), H_w_from_f, v.work_size)
+        vm = self._maps[i]
+        if vm is not None:
+            p, valid = vm.warp_from_ref(np.asarray(prob, dtype=np.float32), self.canvas, geometry="work")
+        else:
+            H_w_from_f = compose(scale_between(v.size, v.work_size), invert(self._H[i]))
+            p, valid = warp_prob(np.asarray(prob, dtype=np.float32), H_w_from_f, v.work_size)
         u8 = np.clip(np.rint(p * 255.0), 0, 255).astype(np.uint8)
         return u8, (None if valid.all() else valid)
 

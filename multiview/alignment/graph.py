@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry import apply_h, corners, polygon_area
 from .features import Features
-from .geometry import apply_h, corners, polygon_area
 from .matching import PairMatch, match_features
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def overlap_score(pm: PairMatch, size_a: tuple[int, int], size_b: tuple[int, int
     it is averaged over both image frames, so the score is symmetric. The confidence
     grows linearly to 1 at 100 inliers.
     """
-    from .geometry import invert
+    from ..geometry import invert
 
     if not pm.ok:
         return 0.0
@@ -139,7 +139,7 @@ class ViewGraph:
 
     def H(self, dst: int, src: int) -> np.ndarray | None:
         """``H_dst_from_src`` if the pair matched, else None."""
-        from .geometry import invert
+        from ..geometry import invert
 
         if src < dst:
             pm = self.pairs.get((src, dst))
@@ -154,7 +154,7 @@ class ViewGraph:
 
 def flip(pm: PairMatch) -> PairMatch:
     """The same match seen from the other image (``H_a_from_b``)."""
-    from .geometry import invert
+    from ..geometry import invert
 
     H = invert(pm.H_b_from_a) if pm.ok else None
     err = None

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry import apply_h, normalize_h
 from .features import Features
-from .geometry import apply_h, normalize_h
 
 #: Lowe's ratio for unguided matching.
 RATIO = 0.8
@@ -175,7 +175,7 @@ def plausible(H: np.ndarray, size_a: tuple[int, int], size_b: tuple[int, int]) -
     A homography of a photo of a plane keeps orientation (no mirror), does not
     send the photo's corners behind the camera, and changes area by less than 100x.
     """
-    from .geometry import corners, polygon_area
+    from ..geometry import corners, polygon_area
 
     H = normalize_h(H)
     c = corners(size_a)

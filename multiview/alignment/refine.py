@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..loading import scale_between
+from ..geometry import apply_h, compose, coverage, footprint, invert, polygon_area
+from ..raster import scale_between
 from .features import Features, detect, to_grey
-from .geometry import apply_h, compose, coverage, footprint, invert, polygon_area
 from .matching import estimate_homography, guided_match, refit
 
 log = logging.getLogger(__name__)

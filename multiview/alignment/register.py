@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..loading import scale_between
+from ..geometry import apply_h, compose, corners, invert, polygon_area
 from ..project.model import Registration
+from ..raster import scale_between
 from .features import Features
-from .geometry import apply_h, compose, corners, invert, polygon_area
 from .graph import ViewGraph, build_graph, candidate_pairs, global_similarity, spanning_tree
 from .matching import MIN_INLIERS, plausible
 from .refine import Refined, ecc_refine, rewarp_refine, warp_scale

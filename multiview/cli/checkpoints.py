@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .sam2_options import MODEL_NAMES
+from .options import MODEL_NAMES
 
 dir_opt = click.option(
     "--dir",

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ..export import EXPORTERS, KEEP_CHOICES
-from .options import obj_opt, open_project, project_arg
-from .status import scale_opt
+from .options import obj_opt, open_project, project_arg, scale_opt
 
 
 @click.command("export")

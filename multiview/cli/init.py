@@ -53,7 +53,7 @@ def command(
         photos_dir, project_dir, reference=reference, work_max_side=work_max_side, overwrite=overwrite
     )
     if order == "auto":
-        from ..ordering import auto_order, best_connected_view
+        from ..alignment.ordering import auto_order, best_connected_view
 
         proj.set_ordering(auto_order(proj))
         if reference is None:

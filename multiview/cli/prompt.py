@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import open_project, parse_box, parse_xy, project_arg
-from .sam2_options import sam2_kwargs, sam2_options
+from .options import open_project, parse_box, parse_xy, project_arg, sam2_kwargs, sam2_options
 
 
 @click.command("prompt")
@@ -150,7 +149,8 @@ def _show_candidates(
             )
         return
     from .. import atomic
-    from ..tracking.sam2.candidates import click_candidates, overlay
+    from ..draw import click_preview
+    from ..tracking.sam2.candidates import click_candidates
     from ..tracking.sam2.tracker import Sam2Tracker
 
     v = proj.view(view)
@@ -165,7 +165,7 @@ def _show_candidates(
     color = proj.object(obj_id).color if any(o.id == obj_id for o in proj.objects) else (230, 25, 75)
     for c in cands:
         f = out / f"{v.stem}_obj{obj_id}_c{c.index}.png"
-        atomic.write_image(f, overlay(image, c.prob, color, (fx, fy)))
+        atomic.write_image(f, click_preview(image, c.prob, color, (fx, fy)))
         if not quiet:
             tags = [t for t, on in (("best", c.best), ("chosen", c.index == candidate)) if on]
             click.echo(

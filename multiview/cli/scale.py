@@ -22,7 +22,7 @@ def command(ctx: click.Context, project_dir: Path, value: str | None, clear: boo
     Every command then reports areas in cm² and exports in real units; --scale on a command
     still overrides it. Without VALUE, print the stored scale.
     """
-    from ..review.scale import Scale
+    from ..plane.scale import Scale
 
     proj = open_project(project_dir, verify=False)
     quiet = ctx.obj.get("quiet")

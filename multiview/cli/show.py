@@ -6,8 +6,15 @@ from pathlib import Path
 
 import click
 
-from .options import obj_opt, open_project, overwrite_opt, project_arg
-from .status import drift_options, scale_opt, thresholds_from
+from .options import (
+    drift_options,
+    obj_opt,
+    open_project,
+    overwrite_opt,
+    project_arg,
+    scale_opt,
+    thresholds_from,
+)
 
 
 @click.command("show")

@@ -7,76 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import obj_opt, open_project, project_arg
-
-
-def _parse_scale(ctx: click.Context, param: click.Parameter, value: str | None):
-    if value is None:
-        return None
-    from ..errors import ValidationError
-    from ..review import Scale
-
-    try:
-        return Scale.parse(value)
-    except ValidationError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
-
-
-scale_opt = click.option(
-    "--scale",
-    "scale",
-    metavar="PX_PER_CM|X1,Y1,X2,Y2,DIST",
-    callback=_parse_scale,
-    help="Physical scale on the reference view: pixels per cm, or two points (reference pixels) and "
-    "their distance (cm, or with a unit: 25cm, 300mm, 1.2m). Adds areas in cm². "
-    "Overrides the scale stored with `multiview scale`.",
-)
-
-
-def drift_options(f):
-    """Options that set the drift thresholds (see :class:`multiview.review.DriftThresholds`)."""
-    from ..review import DriftThresholds
-
-    d = DriftThresholds()
-    opts = [
-        click.option(
-            "--min-iou",
-            type=click.FloatRange(0, 1),
-            default=d.min_iou,
-            show_default=True,
-            help="Flag a tracked view whose reference-plane IoU with the prompted view is below this.",
-        ),
-        click.option(
-            "--max-area-ratio",
-            type=click.FloatRange(1, min_open=True),
-            default=d.max_area_ratio,
-            show_default=True,
-            help="Flag an area change vs the neighbouring views beyond this ratio.",
-        ),
-        click.option(
-            "--min-score",
-            type=click.FloatRange(0, 1),
-            default=d.min_score,
-            show_default=True,
-            help="Flag a predicted mask score below this.",
-        ),
-        click.option(
-            "--min-present",
-            type=click.FloatRange(0, 1),
-            default=d.min_present,
-            show_default=True,
-            help="Count the object as lost below this object-present score.",
-        ),
-    ]
-    for o in reversed(opts):
-        f = o(f)
-    return f
-
-
-def thresholds_from(min_iou: float, max_area_ratio: float, min_score: float, min_present: float):
-    from ..review import DriftThresholds
-
-    return DriftThresholds(min_iou=min_iou, max_area_ratio=max_area_ratio, min_score=min_score, min_present=min_present)
+from .options import drift_options, obj_opt, open_project, project_arg, scale_opt, thresholds_from
 
 
 def _fmt(v: float | None, spec: str) -> str:

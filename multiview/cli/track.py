@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import obj_opt, open_project, project_arg
-from .sam2_options import sam2_kwargs, sam2_options
+from .options import obj_opt, open_project, project_arg, sam2_kwargs, sam2_options
 
 
 @click.command("track")

@@ -34,11 +34,10 @@ import numpy as np
 
 from .. import atomic
 from ..errors import ExportError, ProjectExistsError, ValidationError
-from ..loading import resize_prob
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
     from ..project import MaskResult, Project, View
-    from ..review.scale import Scale
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +95,7 @@ def original_mask(result: MaskResult, view: View) -> tuple[np.ndarray, np.ndarra
     Returns:
         ``(mask, known)``: (H, W) bool, and (H, W) bool or None.
     """
-    mask = resize_prob(result.prob, view.size) >= 128
-    known = None
-    if result.valid is not None:
-        known = resize_prob(result.valid.astype(np.uint8) * 255, view.size) >= 128
-        mask &= known
-    return mask, known
+    return result.at_size(view.size)
 
 
 def iter_view_masks(project: Project, obj_ids: Sequence[int] | None = None) -> Iterator[ViewMasks]:

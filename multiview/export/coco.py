@@ -43,9 +43,9 @@ def coco_dict(project: Project, obj_ids: Sequence[int], options: ExportOptions) 
     from pycocotools import mask as mask_utils
 
     from .. import __version__
-    from ..review.stats import result_areas
+    from ..plane import mappings, result_areas
 
-    regs = project.registrations
+    maps = mappings(project)
     images, anns = [], []
     for i, vm in enumerate(iter_view_masks(project, obj_ids)):
         v = vm.view
@@ -56,7 +56,7 @@ def coco_dict(project: Project, obj_ids: Sequence[int], options: ExportOptions) 
             seg = encode_rle(m)
             rle = {"size": seg["size"], "counts": seg["counts"].encode("ascii")}
             r = vm.results[oid]
-            areas = result_areas(r, v, regs.get(v.id), options.scale)
+            areas = result_areas(r, v, maps.get(v.id), options.scale)
             anns.append(
                 {
                     "id": len(anns) + 1,

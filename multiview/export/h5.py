@@ -87,18 +87,6 @@ def is_aligned(project: Project) -> bool:
     return any(r.ok and vid != ref for vid, r in project.registrations.items())
 
 
-def canvas_geometry(project: Project, max_side: int | None) -> tuple[tuple[int, int], np.ndarray]:
-    """``((Wc, Hc), H_canvas_from_ref)``: the reference plane raster of the h5 canvas.
-
-    Default size: the reference view's working size.
-    """
-    from ..loading import scale_between, working_size
-
-    ref = project.reference
-    size = ref.work_size if max_side is None else working_size(ref.width, ref.height, max_side)
-    return size, scale_between(ref.size, size)
-
-
 def _magic(path: Path) -> bytes:
     with open(path, "rb") as f:
         return f.read(8)
@@ -121,8 +109,7 @@ def write_h5(
     import h5py
 
     from .. import __version__
-    from ..alignment.geometry import warp_result_to_ref
-    from ..review.stats import result_areas
+    from ..plane import mappings, reference_canvas, result_areas, warp_result_to_ref
     from ..safety import protected_paths, refuse_protected
 
     options = options or ExportOptions()
@@ -135,9 +122,10 @@ def write_h5(
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
     objs = [project.object(o) for o in ids]
     views = project.views
-    regs = project.registrations
+    maps = mappings(project)
     aligned = is_aligned(project)
-    csize, H_canvas = canvas_geometry(project, options.canvas_max_side)
+    canvas = reference_canvas(project, options.canvas_max_side)
+    csize = canvas.size
     models: set[str] = set()
     gz = {"compression": "gzip", "compression_opts": GZIP_LEVEL}
     O = len(ids)
@@ -163,14 +151,14 @@ def write_h5(
         if aligned:
             gc = f.create_group("canvas")
             gc.attrs["width"], gc.attrs["height"] = csize
-            gc.attrs["H_canvas_from_ref"] = H_canvas
+            gc.attrs["H_canvas_from_ref"] = canvas.H_canvas_from_ref
             shape = (len(views), O, csize[1], csize[0])
             ch = _plane_chunks((1, 1), csize[1], csize[0])
             cm = gc.create_dataset("masks", shape=shape, dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
             ck = gc.create_dataset("known", shape=shape, dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
         for i, vm in enumerate(iter_view_masks(project, ids)):
             v = vm.view
-            reg = regs.get(v.id)
+            vmap = maps.get(v.id)
             g = gviews.create_group(f"{i:04d}")
             g.attrs.update(
                 {
@@ -179,7 +167,7 @@ def write_h5(
                     "sha256": v.sha256,
                     "width": v.width,
                     "height": v.height,
-                    "registered": bool(reg is not None and reg.ok),
+                    "registered": vmap is not None,
                 }
             )
             g.attrs["trackers"] = json.dumps({str(o): r.tracker for o, r in vm.results.items()})
@@ -204,10 +192,10 @@ def write_h5(
                 dk[k] = 1 if kn is None else kn.view(np.uint8)
                 score[k], present[k] = _nan(r.score), _nan(r.present_score)
                 area_px[k] = float(np.count_nonzero(m))
-                areas = result_areas(r, v, reg, options.scale)
+                areas = result_areas(r, v, vmap, options.scale)
                 area_ref[k], area_cm2[k] = _nan(areas.ref_px), _nan(areas.cm2)
-                if cm is not None and reg is not None and reg.ok:
-                    prob, known = warp_result_to_ref(project, r, csize, H_canvas)
+                if cm is not None and vmap is not None:
+                    prob, known = warp_result_to_ref(vmap, r, canvas)
                     cm[i, k] = (prob >= 0.5).view(np.uint8)
                     ck[i, k] = known.view(np.uint8)
             for name, arr in (
@@ -219,7 +207,7 @@ def write_h5(
                 ("area_cm2", area_cm2),
             ):
                 g.create_dataset(name, data=arr)
-            H = reg.H_ref_from_view if reg is not None and reg.ok else np.full((3, 3), np.nan)
+            H = vmap.H_ref_from_view if vmap is not None else np.full((3, 3), np.nan)
             g.create_dataset("H_ref_from_view", data=np.asarray(H, dtype=np.float64))
         a["model"] = json.dumps([json.loads(m) for m in sorted(models)])
     return path

@@ -258,7 +258,7 @@ def _sha256(data: bytes) -> str:
 
 def encode_mask_png(mask: np.ndarray) -> bytes:
     """PNG bytes of an (H, W) uint8 mask."""
-    from ..loading import encode_image
+    from ..raster import encode_image
 
     return encode_image(mask, ".png")
 

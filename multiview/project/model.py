@@ -7,7 +7,7 @@ Convention:
     maps homogeneous view pixels ``(x, y, 1)`` to reference-view pixels.
     Masks stored in a project live in each view's *working geometry* (the photo
     downscaled so its longer side is at most ``Project.work_max_side``); use
-    :func:`multiview.loading.resize_prob` to bring them to the original size.
+    :meth:`MaskResult.at_size` to bring them to the original (or any) size.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..categories import DEFAULT_CATEGORY, check_key
 from ..errors import ValidationError
+from ..raster import resize_prob
 
 #: Format tag and schema version of ``project.json``.
 FORMAT = "multiview-project"
@@ -369,3 +370,23 @@ class MaskResult:
     def area(self) -> int:
         """Mask area in working-geometry pixels."""
         return int(np.count_nonzero(self.mask))
+
+    def at_size(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The mask and its known pixels resampled to a raster of the whole photo at ``size``.
+
+        The soft mask is interpolated bilinearly (:func:`~multiview.raster.resize_prob`)
+        and thresholded at 0.5, never nearest-neighbour on a binary mask; ``valid`` is
+        resampled the same way, and unknown pixels are not object.
+
+        Args:
+            size: ``(w, h)``, e.g. ``View.size`` for the original photo.
+
+        Returns:
+            ``(mask, known)``: (h, w) bool, and (h, w) bool or None when every pixel is known.
+        """
+        mask = resize_prob(self.prob, size) >= 128
+        known = None
+        if self.valid is not None:
+            known = resize_prob(self.valid.astype(np.uint8) * 255, size) >= 128
+            mask &= known
+        return mask, known

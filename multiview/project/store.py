@@ -32,7 +32,8 @@ import numpy as np
 from .. import atomic
 from ..categories import Category, resolve
 from ..errors import PhotoError, ProjectError, ProjectExistsError, ValidationError
-from ..loading import file_sha256, probe_photos, read_photo, scan_photos, working_size
+from ..loading import file_sha256, probe_photos, read_photo, scan_photos
+from ..raster import working_size
 from .model import (
     FORMAT,
     READABLE_VERSIONS,
@@ -375,7 +376,7 @@ class Project:
         st = self._state.scale
         if st is None:
             return None
-        from ..review.scale import Scale
+        from ..plane.scale import Scale
 
         return Scale(st.px_per_cm, st.source)
 

@@ -1,7 +1,7 @@
 """Drift review: which views' masks disagree with the prompted views, and why.
 
 For every object and view that has a stored result, :func:`review` measures the
-areas (see :mod:`multiview.review.stats`) and runs four checks:
+areas (see :mod:`multiview.plane.areas`) and runs four checks:
 
 ``iou``
     The view's mask and the mask of the nearest prompted view (the result's
@@ -42,14 +42,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..alignment.geometry import compose, mask_iou, warp_prob, warp_result_to_ref
 from ..errors import ValidationError
-from ..loading import scale_between, working_size
-from .stats import result_areas
+from ..geometry import mask_iou
+from ..plane import PlaneCanvas, ViewMapping, mappings, reference_canvas, result_areas, warp_result_to_ref
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
     from ..project import Project
-    from .scale import Scale
 
 log = logging.getLogger(__name__)
 
@@ -204,24 +203,11 @@ class ReviewReport:
         return [r for r in self.rows if r.view_id == view_id]
 
 
-def review_canvas(project: Project, max_side: int) -> tuple[tuple[int, int], np.ndarray]:
-    """Raster of the reference plane used for IoU checks.
-
-    Returns:
-        ``(size, H_canvas_from_ref)``: ``(W, H)`` with the longer side at most
-        ``max_side``, and the (3, 3) scale from reference original pixels to it.
-    """
-    ref = project.reference
-    size = working_size(ref.width, ref.height, max_side)
-    return size, scale_between(ref.size, size)
-
-
 class _Sources:
     """Lazily warped masks of the prompted views on the review canvas (small; cached)."""
 
-    def __init__(self, project: Project, size: tuple[int, int], H_canvas_from_ref: np.ndarray) -> None:
-        self.project, self.size, self.H = project, size, H_canvas_from_ref
-        self.regs = project.registrations
+    def __init__(self, project: Project, canvas: PlaneCanvas, maps: dict[str, ViewMapping]) -> None:
+        self.project, self.canvas, self.maps = project, canvas, maps
         self._cache: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
 
     def get(self, obj_id: int, view_id: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -231,17 +217,17 @@ class _Sources:
         return self._cache[key]
 
     def _load(self, obj_id: int, view_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        reg = self.regs.get(view_id)
-        if reg is None or not reg.ok:
+        m = self.maps.get(view_id)
+        if m is None:
             return None
         r = self.project.read_result(obj_id, view_id)
         if r is not None:
-            prob, known = warp_result_to_ref(self.project, r, self.size, self.H)
+            prob, known = warp_result_to_ref(m, r, self.canvas)
             return prob >= 0.5, known
         for p in reversed(self.project.prompts_for(obj_id, view_id)):
-            m = self.project.prompt_mask(p)
-            if m is not None:
-                prob, known = warp_prob(m.astype(np.uint8) * 255, compose(self.H, reg.H_ref_from_view), self.size)
+            pm = self.project.prompt_mask(p)
+            if pm is not None:
+                prob, known = m.warp_to_ref(pm.astype(np.uint8) * 255, self.canvas, geometry="orig")
                 return prob >= 0.5, known
         return None
 
@@ -279,9 +265,9 @@ def review(
         project.object(oid)
     views = project.views
     order = {v.id: i for i, v in enumerate(views)}
-    regs = project.registrations
-    size, H_canvas = review_canvas(project, th.canvas_max_side)
-    sources = _Sources(project, size, H_canvas)
+    maps = mappings(project)
+    canvas = reference_canvas(project, th.canvas_max_side)
+    sources = _Sources(project, canvas, maps)
     prompted = {oid: sorted({p.view_id for p in project.prompts_for(oid)}, key=order.__getitem__) for oid in ids}
 
     # First pass: per-row measures and the checks that need only this view.
@@ -289,8 +275,7 @@ def review(
     for i, v in enumerate(views):
         if progress is not None:
             progress(i, len(views), v.id)
-        reg = regs.get(v.id)
-        reg_ok = reg is not None and reg.ok
+        vmap = maps.get(v.id)
         for oid in ids:
             r = project.read_result(oid, v.id)
             row: dict = {"index": i, "view_id": v.id, "obj_id": oid, "prompted": v.id in prompted[oid]}
@@ -298,7 +283,7 @@ def review(
                 row.update(has_result=False, notes=["no result: run `multiview track`"])
                 raw.append(row)
                 continue
-            areas = result_areas(r, v, reg, scale)
+            areas = result_areas(r, v, vmap, scale)
             row.update(
                 has_result=True,
                 tracker=r.tracker,
@@ -330,14 +315,14 @@ def review(
                     src = min(prompted[oid], key=lambda s: (abs(order[s] - i), order[s]))
                 if src is None:
                     row["notes"].append("no prompted view to compare: IoU skipped")
-                elif not reg_ok:
+                elif vmap is None:
                     row["notes"].append("no registration: IoU skipped")
                 else:
                     s = sources.get(oid, src)
                     if s is None:
                         row["notes"].append(f"{src} is not registered or has no mask: IoU skipped")
                     else:
-                        prob, known = warp_result_to_ref(project, r, size, H_canvas)
+                        prob, known = warp_result_to_ref(vmap, r, canvas)
                         mask = prob >= 0.5
                         smask, sknown = s
                         n_src = np.count_nonzero(smask)

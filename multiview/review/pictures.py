@@ -30,10 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import atomic
-from ..alignment.geometry import apply_h
-from ..errors import ProjectExistsError, ValidationError
-from ..loading import read_photo, resize_prob, scale_between
-from .draw import (
+from ..draw import (
     DRIFT_RGB,
     OK_RGB,
     draw_prompt_marks,
@@ -45,6 +42,10 @@ from .draw import (
     text_width,
     wrap_text,
 )
+from ..errors import ProjectExistsError, ValidationError
+from ..geometry import apply_h
+from ..loading import read_photo
+from ..raster import resize_prob, scale_between
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project, View
@@ -61,11 +62,7 @@ def _masks_at(project: Project, view: View, obj_ids: Sequence[int], size: tuple[
         r = project.read_result(oid, view.id)
         if r is None:
             continue
-        mask = resize_prob(r.prob, size) >= 128
-        known = None
-        if r.valid is not None:
-            known = resize_prob(r.valid.astype(np.uint8) * 255, size) >= 128
-            mask &= known
+        mask, known = r.at_size(size)
         yield oid, r, mask, known
 
 

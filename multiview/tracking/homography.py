@@ -1,8 +1,9 @@
-"""The tracker that needs no model weights: masks carried across views by homographies.
+"""The tracker that needs no model weights: masks carried across views through the reference plane.
 
 A fresco is (mostly) a plane, so once every view is registered to the reference
 plane (``multiview align``), an object's mask on one view maps to every other view
-through ``H_t_from_s = inv(H_ref_from_t) @ H_ref_from_s``.
+through the plane (:func:`multiview.plane.warp_between`; for homographies
+``H_t_from_s = inv(H_ref_from_t) @ H_ref_from_s``).
 
 Rules:
 
@@ -20,22 +21,22 @@ Rules:
   is left alone.
 
 Convention:
-    Results live in each view's working geometry; homographies map original
-    pixels (``H_ref_from_view``) and are composed with the working/original scales.
+    Results live in each view's working geometry; the views' maps onto the plane
+    (:class:`multiview.plane.ViewMapping`) take and give working-geometry rasters.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..alignment.geometry import H_orig_from_work, H_work_from_orig, apply_h, compose, invert, warp_prob
 from ..errors import TrackingError
-from ..loading import resize_prob, scale_between
+from ..geometry import apply_h
+from ..plane import ViewMapping, mapping_key, mappings, warp_between
+from ..raster import resize_prob, scale_between
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import MaskResult, Project, Prompt, View
@@ -133,13 +134,6 @@ def governing_views(order: Sequence[str], prompted: dict[str, int]) -> dict[str,
     return out
 
 
-def _fingerprint(*Hs: np.ndarray) -> str:
-    h = hashlib.sha1()
-    for H in Hs:
-        h.update(np.round(np.asarray(H, np.float64), 6).tobytes())
-    return h.hexdigest()[:16]
-
-
 class HomographyTracker:
     """Maps each object's mask from its nearest prompted view through the homographies."""
 
@@ -166,6 +160,7 @@ class HomographyTracker:
         regs = project.registrations
         if not regs:
             raise TrackingError("the homography tracker needs registered views; run `multiview align` first")
+        maps = mappings(project)
         ids = obj_ids if obj_ids is not None else sorted({p.obj_id for p in project.prompts})
         order = [v.id for v in project.views]
         for oid in ids:
@@ -176,7 +171,7 @@ class HomographyTracker:
             for p in prompts:
                 if p.view_id not in latest or p.id > latest[p.view_id].id:
                     latest[p.view_id] = p
-            usable = {v: p.id for v, p in latest.items() if regs.get(v) is not None and regs[v].ok}
+            usable = {v: p.id for v, p in latest.items() if v in maps}
             if not usable:
                 raise TrackingError(
                     f"object {oid}: every prompted view is unregistered; prompt a registered view "
@@ -195,7 +190,7 @@ class HomographyTracker:
                 else:
                     src = gov[vid]
                 reg_t = regs.get(vid)
-                if src != vid and (reg_t is None or not reg_t.ok):
+                if src != vid and vid not in maps:
                     log.warning(
                         "object %d: view %s is not registered (%s); no mask for it",
                         oid,
@@ -204,7 +199,7 @@ class HomographyTracker:
                     )
                     continue
                 prompt = latest[src]
-                fp = _fingerprint(regs[src].H_ref_from_view, reg_t.H_ref_from_view) if src != vid else "self"
+                fp = mapping_key(maps[src], maps[vid]) if src != vid else "self"
                 if not full:
                     old = project.read_result(oid, vid)
                     if (
@@ -217,7 +212,7 @@ class HomographyTracker:
                 if src not in sources:
                     sources[src] = self._source_mask(project, prompt)
                 prob_s, how = sources[src]
-                yield self._map(project, oid, prompt, src, vid, prob_s, how, fp)
+                yield self._map(oid, prompt, src, vid, prob_s, how, fp, maps)
 
     def _source_mask(self, project: Project, prompt: Prompt) -> tuple[np.ndarray, str]:
         """(h, w) uint8 soft mask of a prompt at its view's working size, and how it was made."""
@@ -235,17 +230,22 @@ class HomographyTracker:
         )
         return grabcut_mask(project.working_image(view), prompt, view), "grabcut"
 
-    def _map(self, project, oid, prompt, src, vid, prob_s, how, fp) -> MaskResult:
+    def _map(
+        self,
+        oid: int,
+        prompt: Prompt,
+        src: str,
+        vid: str,
+        prob_s: np.ndarray,
+        how: str,
+        fp: str,
+        maps: dict[str, ViewMapping],
+    ) -> MaskResult:
         from ..project import MaskResult
 
         meta = {"prompt_id": prompt.id, "prompt_mask": how, "registration": fp}
         if src == vid:
             return MaskResult(oid, vid, prob_s, None, None, None, self.name, None, meta)
-        regs = project.registrations
-        vs, vt = project.view(src), project.view(vid)
-        H = compose(
-            H_work_from_orig(vt), invert(regs[vid].H_ref_from_view), regs[src].H_ref_from_view, H_orig_from_work(vs)
-        )
-        prob, valid = warp_prob(prob_s, H, vt.work_size)
+        prob, valid = warp_between(maps[src], maps[vid], prob_s)
         u8 = np.clip(np.rint(prob * 255), 0, 255).astype(np.uint8)
         return MaskResult(oid, vid, u8, None if valid.all() else valid, None, None, self.name, src, meta)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..loading import encode_image, read_photo, resize_prob, working_size
+from ..loading import read_photo
+from ..raster import encode_image, working_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project, View
@@ -74,38 +74,3 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
 def encode_png(img: np.ndarray) -> bytes:
     """PNG of an (h, w) grey, (h, w, 3) RGB or (h, w, 4) RGBA uint8 image."""
     return encode_image(img, ".png")
-
-
-def mask_overlay(
-    probs: Sequence[tuple[np.ndarray, tuple[int, int, int]]],
-    size: tuple[int, int],
-    alpha: float = 0.45,
-    outline: int = 2,
-) -> np.ndarray:
-    """Transparent picture of coloured masks.
-
-    Args:
-        probs: (prob, colour) per object: (h, w) uint8 0..255 soft masks at any size,
-            colour (r, g, b).
-        size: (w, h) of the output.
-
-    Returns:
-        (h, w, 4) uint8 RGBA: each mask filled with its colour at ``alpha`` and outlined.
-    """
-    import cv2
-
-    w, h = size
-    out = np.zeros((h, w, 4), np.uint8)
-    for prob, color in probs:
-        m = resize_prob(prob, (w, h)) >= 128 if prob.shape != (h, w) else prob >= 128
-        if not m.any():
-            continue
-        out[m, :3] = color
-        out[m, 3] = round(255 * alpha)
-        contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        edge = np.zeros((h, w), np.uint8)
-        cv2.drawContours(edge, contours, -1, 255, outline)
-        e = edge > 0
-        out[e, :3] = color
-        out[e, 3] = 255
-    return out

@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from ..draw import mask_layer
 from ..errors import MultiviewError, ValidationError
 from ..project import Project
+from ..raster import resize_prob
 from .engine import Engine, EngineInfo, choose_engine
 from .events import EventBus
-from .images import PreviewCache, encode_jpeg, encode_png, mask_overlay, preview_size
+from .images import PreviewCache, encode_jpeg, encode_png, preview_size
 from .jobs import JobBusyError, JobRunner
 
 log = logging.getLogger(__name__)
@@ -303,17 +305,17 @@ class Workbench:
         with self._lock:
             p = self._fresh()
             objs = [self._object(o) for o in obj_ids] if obj_ids else list(p.objects)
-            probs = []
+            masks = []
             for o in objs:
                 r = p.read_result(o.id, v.id)
                 if r is not None:
-                    prob = r.prob if r.valid is None else np.where(r.valid, r.prob, 0).astype(np.uint8)
-                    probs.append((prob, o.color))
-        return encode_png(mask_overlay(probs, size))
+                    masks.append((r.at_size(size)[0], o.color))
+        return encode_png(mask_layer(masks, size))
 
     def mask_png(self, prob: np.ndarray, view_id: str, max_side: Any, color: tuple[int, int, int]) -> bytes:
         v = self.view(view_id)
-        return encode_png(mask_overlay([(prob, color)], preview_size(self.project, v, _side(max_side))))
+        size = preview_size(self.project, v, _side(max_side))
+        return encode_png(mask_layer([(resize_prob(prob, size) >= 128, color)], size))
 
     # ------------------------------------------------------------------ tracking
     def start_tracking(self, obj_ids: Any = None, full: Any = False) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multiview.alignment import geometry as g
+from multiview import geometry as g
 from multiview.alignment import pseudo_video
 from multiview.errors import AlignmentError
 from multiview.project import Project, Registration
@@ -17,7 +17,7 @@ def aligned(aligned_sample):
 
 
 def test_aligned_needs_registrations(tmp_path):
-    from multiview.sample import make_sample
+    from devtools.sample import make_sample
 
     seq = make_sample(tmp_path / "s", seed=0, n_views=2)
     proj = Project.create(seq.photos_dir, tmp_path / "p")

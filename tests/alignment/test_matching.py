@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers import textured
 
-from multiview.alignment import geometry as g
+from multiview import geometry as g
 from multiview.alignment.features import extract_features
 from multiview.alignment.matching import guided_match, match_features, plausible
 from multiview.alignment.refine import rewarp_refine

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from multiview.alignment import geometry as g
+from multiview import geometry as g
 from multiview.alignment.pipeline import align_project
 from multiview.loading import read_photo
 from multiview.project import Project
@@ -99,7 +99,7 @@ def test_unrelated_photo_is_unregistered_with_reason(datasets_dir, tmp_path):
 
 
 def test_sample_registration_recovers_known_homographies(tmp_path):
-    from multiview.sample import make_sample
+    from devtools.sample import make_sample
 
     seq = make_sample(tmp_path / "sample", seed=3, n_views=5)
     proj = Project.create(seq.photos_dir, tmp_path / "p")

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from click.testing import CliRunner
 
-from multiview.alignment import geometry as g
+from multiview import geometry as g
 from multiview.cli import main
 from multiview.project import Project
 
@@ -61,7 +61,7 @@ def test_graf_mask_prompt_track_export(datasets_dir, tmp_path):
 
 def test_sample_demo_path_with_auto_order(tmp_path):
     """The `make demo` path (with --order auto): init, align, mask prompt, track, export."""
-    from multiview.sample import make_sample
+    from devtools.sample import make_sample
 
     seq = make_sample(tmp_path / "sample", seed=0, n_views=6)
     proj = tmp_path / "proj"

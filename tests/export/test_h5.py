@@ -10,10 +10,10 @@ import pytest
 
 import multiview
 from multiview import ProjectError, ProjectExistsError
-from multiview.alignment.geometry import warp_result_to_ref
 from multiview.export import ExportOptions, export, original_mask
 from multiview.export.h5 import SCHEMA_VERSION, write_h5
-from multiview.review import Scale, review
+from multiview.plane import PlaneCanvas, Scale, mapping, warp_result_to_ref
+from multiview.review import review
 
 
 def test_round_trip(built, tmp_path) -> None:
@@ -60,7 +60,8 @@ def test_canvas_stack_is_the_reference_plane(built, tmp_path) -> None:
             if not proj.registrations[v.id].ok:
                 assert not stack.canvas_masks[i, k].any() and not stack.canvas_known[i, k].any()
                 continue
-            prob, known = warp_result_to_ref(proj, proj.read_result(oid, v.id), (128, 96), stack.H_canvas_from_ref)
+            canvas = PlaneCanvas((128, 96), stack.H_canvas_from_ref)
+            prob, known = warp_result_to_ref(mapping(proj, v.id), proj.read_result(oid, v.id), canvas)
             np.testing.assert_array_equal(stack.canvas_masks[i, k], prob >= 0.5)
             np.testing.assert_array_equal(stack.canvas_known[i, k], known)
     # Registered views agree in the reference plane (up to resampling): the point of the canvas.

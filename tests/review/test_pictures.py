@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from multiview import ProjectExistsError
-from multiview.alignment.geometry import apply_h
-from multiview.loading import scale_between
+from multiview.draw import DRIFT_RGB, NEG_RGB, POS_RGB
+from multiview.geometry import apply_h
+from multiview.raster import scale_between
 from multiview.review import contact_sheet_pages, render_view, review, write_contact_sheet, write_view_picture
-from multiview.review.draw import DRIFT_RGB, NEG_RGB, POS_RGB
 
 
 def _count(img: np.ndarray, rgb) -> int:

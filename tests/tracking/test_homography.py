@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from multiview.alignment import geometry as g
+from multiview import geometry as g
 from multiview.errors import TrackingError
 from multiview.project import Project, Registration
 from multiview.tracking import available_trackers, get_tracker, run_tracking
@@ -29,7 +29,7 @@ def _fresh(sample_aligned, tmp_path) -> Project:
 
 
 def _work_gt(seq, view, obj_id: int) -> np.ndarray:
-    from multiview.loading import resize_prob
+    from multiview.raster import resize_prob
 
     m = seq.view_mask(view.id, obj_id).astype(np.float32)
     return resize_prob(m, view.work_size) >= 0.5
@@ -139,7 +139,7 @@ def test_unregistered_view_gets_no_mask(sample_aligned, tmp_path, caplog):
 
 
 def test_needs_alignment(tmp_path):
-    from multiview.sample import make_sample
+    from devtools.sample import make_sample
 
     seq = make_sample(tmp_path / "s", seed=0, n_views=2)
     proj = Project.create(seq.photos_dir, tmp_path / "p")

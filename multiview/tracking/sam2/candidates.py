@@ -80,20 +80,3 @@ def click_candidates(session: Sam2Session, frame: int, point: tuple[float, float
         Candidate(k, probs[k].cpu().numpy().astype(np.float32), float(ious[k]), k == best, present)
         for k in range(len(ious))
     ]
-
-
-def overlay(
-    image: np.ndarray, prob: np.ndarray, color: tuple[int, int, int], point: tuple[float, float] | None = None
-) -> np.ndarray:
-    """Preview picture: (h, w, 3) uint8 RGB image with the mask tinted and outlined, and the click."""
-    import cv2
-
-    from ...review.draw import overlay_mask
-
-    out = image.copy()
-    overlay_mask(out, prob > 0.5, color, alpha=0.5)
-    if point is not None:
-        p = (round(point[0]), round(point[1]))
-        cv2.circle(out, p, 6, (255, 255, 255), -1)
-        cv2.circle(out, p, 4, (0, 200, 0), -1)
-    return out

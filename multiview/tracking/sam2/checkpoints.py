@@ -161,14 +161,6 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @dataclass(frozen=True)
 class CheckpointStatus:
     """State of one model's checkpoint in a folder.

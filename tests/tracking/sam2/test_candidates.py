@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sam2_helpers import blob_frames
 
-from multiview.tracking.sam2.candidates import click_candidates, overlay
+from multiview.draw import click_preview
+from multiview.tracking.sam2.candidates import click_candidates
 from multiview.tracking.sam2.frames import ArrayFrames
 from multiview.tracking.sam2.session import Sam2Session
 
@@ -48,5 +49,5 @@ def test_overlay_draws_on_a_copy():
     img = blob_frames(1)[0]
     prob = np.zeros(img.shape[:2], np.float32)
     prob[30:60, 40:90] = 1
-    out = overlay(img, prob, (255, 0, 0), (50, 40))
+    out = click_preview(img, prob, (255, 0, 0), (50, 40))
     assert out.shape == img.shape and out.dtype == np.uint8 and not np.array_equal(out, img)

@@ -132,8 +132,8 @@ def test_aligned_frames_give_masks_at_each_views_own_size(tmp_path, predictor):
     """Aligned mode: frames warped onto the reference canvas, masks back through the inverse homography."""
     from click.testing import CliRunner
 
+    from devtools.sample import make_sample
     from multiview.cli import main
-    from multiview.sample import make_sample
 
     sample = make_sample(tmp_path / "sample", n_views=3)
     proj = Project.create(sample.photos_dir, tmp_path / "proj")

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from multiview.sample.errors import SampleFormatError, SampleValueError
+from devtools.sample.errors import SampleFormatError, SampleValueError
 
 __all__ = ["SAMPLE_OBJECTS", "SampleObject", "SampleSequence"]
 

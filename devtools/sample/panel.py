@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from multiview.sample.painter import _lowfreq, _Painter, _poly, _pt
+from devtools.sample.painter import _lowfreq, _Painter, _poly, _pt
 
 PANEL_SIZE: tuple[int, int] = (1200, 900)  # (width, height)
 PANEL_METRES_PER_PIXEL = 0.002  # the panel is 2.4 m x 1.8 m on the wall

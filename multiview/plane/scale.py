@@ -2,7 +2,7 @@
 
 Restorers measure lacunae and damaged zones in cm². Areas in multiview are first
 measured in *reference-plane pixels* (original pixels of the reference photo, see
-:mod:`multiview.review.stats`), which compare across views; one scale on the
+:mod:`multiview.plane.areas`), which compare across views; one scale on the
 reference view turns them into cm².
 
 Convention:

@@ -1,4 +1,8 @@
-"""Drawing helpers for review pictures: mask overlays, outlines, prompts, text.
+"""Drawing masks and marks on photos: the one module every picture goes through.
+
+Review pictures (contact sheet, one view large), the candidate previews of a first
+click and the workbench's transparent mask layers all draw here: mask tints and
+outlines, unknown pixels shaded, prompt marks, frames and text.
 
 Convention:
     Images are (H, W, 3) uint8 RGB arrays, drawn on in place where stated; pixel
@@ -8,6 +12,7 @@ Convention:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -144,3 +149,63 @@ def draw_prompt_marks(
         cv2.line(img, (c[0] - r, c[1]), (c[0] + r, c[1]), (255, 255, 255), 2, lineType=cv2.LINE_AA)
         if lab:
             cv2.line(img, (c[0], c[1] - r), (c[0], c[1] + r), (255, 255, 255), 2, lineType=cv2.LINE_AA)
+
+
+def click_preview(
+    image: np.ndarray, prob: np.ndarray, color: tuple[int, int, int], point: tuple[float, float] | None = None
+) -> np.ndarray:
+    """Preview of a candidate mask: a copy of ``image`` with the mask tinted and outlined, and the click.
+
+    Args:
+        image: (h, w, 3) uint8 RGB (not changed).
+        prob: (h, w) float probability 0..1 (mask: ``prob > 0.5``).
+        point: the click ``(x, y)`` in ``image`` pixels, drawn as a green dot, or None.
+
+    Returns:
+        (h, w, 3) uint8 RGB.
+    """
+    import cv2
+
+    out = image.copy()
+    overlay_mask(out, prob > 0.5, color, alpha=0.5)
+    if point is not None:
+        p = (round(point[0]), round(point[1]))
+        cv2.circle(out, p, 6, (255, 255, 255), -1)
+        cv2.circle(out, p, 4, (0, 200, 0), -1)
+    return out
+
+
+def mask_layer(
+    masks: Sequence[tuple[np.ndarray, tuple[int, int, int]]],
+    size: tuple[int, int],
+    alpha: float = 0.45,
+    outline: int = 2,
+) -> np.ndarray:
+    """Transparent layer of coloured masks (to lay over a picture of the same size).
+
+    Args:
+        masks: ``(mask, colour)`` per object: (h, w) bool at ``size``, colour ``(r, g, b)``.
+        size: ``(w, h)`` of the layer.
+        alpha: opacity of the fill, 0..1.
+        outline: width of the opaque outline, pixels.
+
+    Returns:
+        (h, w, 4) uint8 RGBA: each mask filled with its colour at ``alpha`` and outlined;
+        later masks are drawn over earlier ones.
+    """
+    import cv2
+
+    w, h = size
+    out = np.zeros((h, w, 4), np.uint8)
+    for m, color in masks:
+        if not m.any():
+            continue
+        out[m, :3] = color
+        out[m, 3] = round(255 * alpha)
+        contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        edge = np.zeros((h, w), np.uint8)
+        cv2.drawContours(edge, contours, -1, 255, outline)
+        e = edge > 0
+        out[e, :3] = color
+        out[e, 3] = 255
+    return out

@@ -12,9 +12,9 @@ import math
 import cv2
 import numpy as np
 
-from multiview.sample.camera import _View
-from multiview.sample.painter import _lowfreq
-from multiview.sample.panel import PANEL_SIZE
+from devtools.sample.camera import _View
+from devtools.sample.painter import _lowfreq
+from devtools.sample.panel import PANEL_SIZE
 
 
 def _draw_occluder(

@@ -1,4 +1,4 @@
-"""Small homography helpers shared by alignment, tracking, review and export.
+"""Homography helpers: the projective math under alignment and the reference plane (:mod:`multiview.plane`).
 
 Convention:
     Points are ``(N, 2)`` float64 arrays of pixel coordinates ``(x, y)``, origin at
@@ -11,25 +11,19 @@ Convention:
     * *work*: the view's working copy (``View.work_size``), where results live,
     * *ref*: the reference plane = original pixels of the reference view.
 
-    Sizes are ``(width, height)``; arrays are ``(height, width)``.
+    Sizes are ``(width, height)``; arrays are ``(height, width)``. How a *view* maps onto
+    the reference plane is not composed from these by hand: ask
+    :func:`multiview.plane.mapping` (a homography today, possibly a smoother model).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..errors import AlignmentError, ValidationError
-from ..loading import scale_between
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..project import MaskResult, Project, Registration, View
+from .errors import ValidationError
+from .raster import scale_between
 
 __all__ = [
-    "H_orig_from_work",
-    "H_ref_from_work",
-    "H_work_from_orig",
     "apply_h",
     "compose",
     "corner_error",
@@ -40,8 +34,8 @@ __all__ = [
     "mask_iou",
     "normalize_h",
     "polygon_area",
+    "warp_image",
     "warp_prob",
-    "warp_result_to_ref",
 ]
 
 
@@ -109,27 +103,6 @@ def invert(H: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError as exc:
         raise ValidationError("homography is singular and cannot be inverted") from exc
     return normalize_h(Hi)
-
-
-def H_work_from_orig(view: View) -> np.ndarray:
-    """(3, 3) scale mapping original photo pixels of ``view`` to its working-copy pixels."""
-    return scale_between(view.size, view.work_size)
-
-
-def H_orig_from_work(view: View) -> np.ndarray:
-    """(3, 3) scale mapping working-copy pixels of ``view`` to original photo pixels."""
-    return scale_between(view.work_size, view.size)
-
-
-def H_ref_from_work(reg: Registration, view: View) -> np.ndarray:
-    """(3, 3) map from the view's working pixels to the reference plane (reference original pixels).
-
-    Raises:
-        AlignmentError: the view is not registered.
-    """
-    if not reg.ok:
-        raise AlignmentError(f"view '{view.id}' is not registered ({reg.reason or reg.status}); run `multiview align`")
-    return compose(reg.H_ref_from_view, H_orig_from_work(view))
 
 
 def corners(size: tuple[int, int]) -> np.ndarray:
@@ -217,6 +190,42 @@ def warp_prob(
     return warped, valid
 
 
+def warp_image(
+    image: np.ndarray, H_dst_from_src: np.ndarray, dst_size: tuple[int, int], fill: tuple[float, ...] = (0.0,)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warp a colour image through a homography (bilinear), shrinking it first when the map shrinks a lot.
+
+    ``cv2.warpPerspective`` has no area filter: when the affine part of the map shrinks
+    the image to less than a quarter of its area (``|det H[:2, :2]| < 0.25``), the image is
+    first reduced with ``cv2.INTER_AREA`` to about 1.5 times the final scale.
+
+    Args:
+        image: (h, w[, C]) uint8.
+        H_dst_from_src: (3, 3) map from image pixels to destination pixels.
+        dst_size: ``(W, H)``.
+        fill: value of destination pixels the image does not cover.
+
+    Returns:
+        ``(warped, valid)``: (H, W[, C]) uint8 and (H, W) bool (see :func:`coverage`).
+    """
+    import cv2
+
+    H = np.asarray(H_dst_from_src, dtype=np.float64)
+    area = abs(np.linalg.det(H[:2, :2]))
+    src = image
+    if area < 0.25:
+        f = max(np.sqrt(area) * 1.5, 8 / min(image.shape[:2]))
+        src = cv2.resize(
+            image,
+            (max(1, round(image.shape[1] * f)), max(1, round(image.shape[0] * f))),
+            interpolation=cv2.INTER_AREA,
+        )
+        H = compose(H, scale_between((src.shape[1], src.shape[0]), (image.shape[1], image.shape[0])))
+    W, Hh = int(dst_size[0]), int(dst_size[1])
+    out = cv2.warpPerspective(src, H, (W, Hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return out, coverage(H, (src.shape[1], src.shape[0]), (W, Hh))
+
+
 def coverage(H_dst_from_src: np.ndarray, src_size: tuple[int, int], dst_size: tuple[int, int]) -> np.ndarray:
     """(H, W) bool: destination pixels whose centre maps inside the source image.
 
@@ -234,44 +243,6 @@ def coverage(H_dst_from_src: np.ndarray, src_size: tuple[int, int], dst_size: tu
         u = (Hinv[0, 0] * xs + Hinv[0, 1] * ys + Hinv[0, 2]) / den
         v = (Hinv[1, 0] * xs + Hinv[1, 1] * ys + Hinv[1, 2]) / den
     return (den > 0) & (u >= -0.5) & (u <= w - 0.5) & (v >= -0.5) & (v <= h - 0.5)
-
-
-def warp_result_to_ref(
-    project: Project,
-    result: MaskResult,
-    ref_size: tuple[int, int] | None = None,
-    H_canvas_from_ref: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Warp a stored result (view working geometry) into the reference plane.
-
-    Args:
-        project: the project holding the registration of ``result.view_id``.
-        result: a stored :class:`~multiview.project.MaskResult`.
-        ref_size: ``(W, H)`` of the destination; default the reference photo's original size.
-        H_canvas_from_ref: optional (3, 3) map from the reference plane to the destination
-            (e.g. a scale to work at lower resolution, or a canvas offset); default identity.
-
-    Returns:
-        ``(prob, known)``: (H, W) float32 0..1, and (H, W) bool where the view saw the
-        plane *and* the tracker knew the value (``result.valid``).
-
-    Raises:
-        AlignmentError: the view is not registered.
-    """
-    view = project.view(result.view_id)
-    reg = project.registrations.get(view.id)
-    if reg is None:
-        raise AlignmentError(f"view '{view.id}' is not registered; run `multiview align` first")
-    H = H_ref_from_work(reg, view)
-    if H_canvas_from_ref is not None:
-        H = compose(H_canvas_from_ref, H)
-    size = ref_size or project.reference.size
-    prob, known = warp_prob(result.prob, H, size)
-    if result.valid is not None:
-        v, _ = warp_prob(result.valid.astype(np.float32), H, size)
-        known &= v >= 0.5
-    prob[~known] = 0.0
-    return prob, known
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray, known: np.ndarray | None = None) -> float:

@@ -34,10 +34,10 @@ order of the viewpoints along the wall (``IMG_0101`` is the leftmost camera).
 
 from __future__ import annotations
 
-from multiview.sample.errors import SampleExistsError, SampleFormatError, SampleValueError
-from multiview.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE
-from multiview.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequence
-from multiview.sample.store import FORMAT_VERSION, HOMOGRAPHY_CONVENTION, load_sample, make_sample
+from devtools.sample.errors import SampleExistsError, SampleFormatError, SampleValueError
+from devtools.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE
+from devtools.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequence
+from devtools.sample.store import FORMAT_VERSION, HOMOGRAPHY_CONVENTION, load_sample, make_sample
 
 __all__ = [
     "FORMAT_VERSION",

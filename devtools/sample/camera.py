@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from multiview.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE
+from devtools.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE
 
 _FIRST_PHOTO_NUMBER = 101
 _VIEW_SIZES: tuple[tuple[int, int], ...] = (

@@ -1,6 +1,6 @@
 """Writing the sample files atomically (:func:`make_sample`) and reading them back (:func:`load_sample`).
 
-See :mod:`multiview.sample` for the layout written in ``out_dir``.
+See :mod:`devtools.sample` for the layout written in ``out_dir``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from devtools.sample.camera import _plan_views
+from devtools.sample.errors import SampleExistsError, SampleFormatError, SampleValueError
+from devtools.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE, _render_panel
+from devtools.sample.photo import _render_view
+from devtools.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequence, _warp_mask
 from multiview import atomic
-from multiview.loading import encode_image
-from multiview.sample.camera import _plan_views
-from multiview.sample.errors import SampleExistsError, SampleFormatError, SampleValueError
-from multiview.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE, _render_panel
-from multiview.sample.photo import _render_view
-from multiview.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequence, _warp_mask
+from multiview.raster import encode_image
 
 __all__ = ["FORMAT_VERSION", "HOMOGRAPHY_CONVENTION", "load_sample", "make_sample"]
 
@@ -166,6 +166,8 @@ def make_sample(out_dir: Path, *, seed: int = 0, n_views: int = 6, overwrite: bo
             _write_bytes(gt / "masks" / str(obj.id) / f"{stem}.png", _mask_png(m))
     meta = {
         "format_version": FORMAT_VERSION,
+        # the generator id recorded in the shipped sample (sequences/fresco); kept so the
+        # sample stays byte-identical after the generator moved to devtools/sample
         "generator": "multiview.sample.make_sample",
         "seed": seed,
         "convention": HOMOGRAPHY_CONVENTION,

@@ -1,4 +1,4 @@
-"""Errors of the synthetic fresco sample (:mod:`multiview.sample`)."""
+"""Errors of the synthetic fresco sample (:mod:`devtools.sample`)."""
 
 from __future__ import annotations
 

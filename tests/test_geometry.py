@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multiview.alignment import geometry as g
+from multiview import geometry as g
 
 
 def _random_h(rng: np.random.Generator, size=(200, 150), jitter=0.15) -> np.ndarray:
@@ -56,15 +56,6 @@ def test_normalize_and_errors():
         g.normalize_h(np.eye(2))
     with pytest.raises(ValidationError):
         g.normalize_h(np.full((3, 3), np.nan))
-
-
-def test_work_orig_scales_are_inverse():
-    from types import SimpleNamespace
-
-    v = SimpleNamespace(size=(4000, 3000), work_size=(2048, 1536))
-    np.testing.assert_allclose(g.compose(g.H_orig_from_work(v), g.H_work_from_orig(v)), np.eye(3), atol=1e-12)
-    # Pixel-grid borders map to pixel-grid borders.
-    np.testing.assert_allclose(g.apply_h(g.H_work_from_orig(v), g.corners((4000, 3000))), g.corners((2048, 1536)))
 
 
 def test_corner_error_and_area():

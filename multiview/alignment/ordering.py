@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import AlignmentError
+from ..errors import AlignmentError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .project import Ordering, Project
+    from ..project import Ordering, Project
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +221,9 @@ def auto_order(project: Project, progress: Callable[[str, int, int], None] | Non
     Raises:
         AlignmentError: the project has fewer than two views.
     """
-    from .alignment.pipeline import graph_summary, project_features, project_graph
-    from .loading import natural_key
-    from .project import Ordering
+    from ..loading import natural_key
+    from ..project import Ordering
+    from .pipeline import graph_summary, project_features, project_graph
 
     views = project.views
     if len(views) < 2:

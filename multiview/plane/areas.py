@@ -1,13 +1,13 @@
-"""Per view and object measurements: areas in view pixels and in the reference plane.
+"""Areas on the reference plane: of a mask through a homography, and of a stored result.
 
 Convention:
     *View pixels* are original pixels of the view's photo. *Reference-plane pixels*
     are original pixels of the reference photo: a mask's reference-plane area is the
-    area it covers once mapped through ``H_ref_from_view``, so areas of one object
-    compare across views taken from different distances and angles. It is computed
-    exactly for the homography (not by warping a raster): every mask pixel ``p`` of
-    the working copy contributes the local area scale of ``H = H_ref_from_work``,
-    ``|det H| / |h_3 . (x, y, 1)|^3``.
+    area it covers once mapped onto the plane (:class:`~multiview.plane.ViewMapping`),
+    so areas of one object compare across views taken from different distances and
+    angles. Through a homography it is computed exactly (not by warping a raster):
+    every mask pixel ``p`` of the working copy contributes the local area scale of
+    ``H = H_ref_from_work``, ``|det H| / |h_3 . (x, y, 1)|^3``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..alignment.geometry import H_ref_from_work, normalize_h
+from ..geometry import normalize_h
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..project import MaskResult, Registration, View
+    from ..project import MaskResult, View
+    from .mapping import ViewMapping
     from .scale import Scale
 
 #: Rows processed at once by :func:`plane_area` (bounds temporary memory).
@@ -73,12 +74,13 @@ class Areas:
     cm2: float | None
 
 
-def result_areas(result: MaskResult, view: View, reg: Registration | None, scale: Scale | None = None) -> Areas:
+def result_areas(result: MaskResult, view: View, mapping: ViewMapping | None, scale: Scale | None = None) -> Areas:
     """Areas of a stored result in view pixels, reference-plane pixels and cm².
 
     Args:
         result: (h, w) working-geometry result of ``view``.
-        reg: the view's registration (None or not ``ok``: no reference-plane area).
+        mapping: the view's map onto the reference plane (:func:`multiview.plane.mapping`);
+            None for an unregistered view (no reference-plane area).
         scale: optional reference-view scale.
     """
     mask = result.mask
@@ -86,7 +88,7 @@ def result_areas(result: MaskResult, view: View, reg: Registration | None, scale
         mask &= result.valid
     px = float(np.count_nonzero(mask)) * (view.width * view.height) / (view.work_width * view.work_height)
     ref_px = None
-    if reg is not None and reg.ok:
-        ref_px = plane_area(mask, H_ref_from_work(reg, view))
+    if mapping is not None:
+        ref_px = mapping.area_on_ref(mask, geometry="work")
     cm2 = scale.cm2(ref_px) if scale is not None else None
     return Areas(px, ref_px, cm2)

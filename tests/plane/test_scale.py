@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from multiview import ValidationError
-from multiview.review import Scale
+from multiview.plane import Scale
 
 
 def test_parse_px_per_cm_and_points_with_units() -> None:

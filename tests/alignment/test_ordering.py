@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from multiview.ordering import _exact_path, _heuristic_path, _path_cost, auto_order, order_from_scores
+from multiview.alignment.ordering import _exact_path, _heuristic_path, _path_cost, auto_order, order_from_scores
 from multiview.project import Project
 
 
@@ -53,7 +53,7 @@ def test_direction_follows_file_names():
 
 def test_auto_order_on_sample_ignores_file_listing(tmp_path):
     """Same photos under shuffled names: the same sequence of photo contents (up to direction)."""
-    from multiview.sample import make_sample
+    from devtools.sample import make_sample
 
     seq = make_sample(tmp_path / "sample", seed=0, n_views=6)
     proj = Project.create(seq.photos_dir, tmp_path / "p1")
@@ -84,7 +84,7 @@ def test_auto_order_on_sample_ignores_file_listing(tmp_path):
 
 
 def test_best_connected_view_is_the_default_reference_of_auto_order(photo_dir, tmp_path):
-    from multiview.ordering import best_connected_view
+    from multiview.alignment.ordering import best_connected_view
 
     proj = Project.create(photo_dir, tmp_path / "p")
     assert best_connected_view(proj) == proj.ordering.view_ids[1]  # no pair table: the middle view
