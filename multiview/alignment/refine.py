@@ -16,6 +16,7 @@ Convention:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,8 @@ class Refined:
         reproj_error: median inlier error, reference original pixels.
         steps: what was applied, e.g. ``("rewarp", "ecc")``.
         pts_view, pts_ref: (K, 2) inlier correspondences in original pixels.
+        putative: ``(pts_view, pts_ref)`` (M, 2) float64 original pixels: every match of the first,
+            wide guided search (wrong ones included), over the whole overlap; for the held-out error.
     """
 
     H_ref_from_view: np.ndarray
@@ -46,6 +49,7 @@ class Refined:
     steps: tuple[str, ...]
     pts_view: np.ndarray
     pts_ref: np.ndarray
+    putative: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def warp_scale(H_dst_from_src: np.ndarray, src_size: tuple[int, int]) -> float:
@@ -118,8 +122,11 @@ def rewarp_refine(
     ref_xy_F = apply_h(S_rF_from_r, ref_feats.xy)
     best: Refined | None = None
     H_corr = np.eye(3)  # H_rF_from_warped
+    putative = None
     for rad, thr in ((radius, 2.0), (4.0, 1.0)):
         ia, ib = guided_match(xy, desc, ref_xy_F, ref_feats.desc, H_corr, rad)
+        if putative is None:
+            putative = (apply_h(invert(H_rF_from_v), xy[ia]), ref_feats.xy[ib].astype(np.float64))
         pm = estimate_homography(xy[ia], ref_xy_F[ib], thresh=thr, min_inliers=min_inliers)
         if not pm.ok:
             break
@@ -138,6 +145,7 @@ def rewarp_refine(
             ("rewarp",),
             pv.astype(np.float32),
             pr_o.astype(np.float32),
+            putative,
         )
     return best
 
@@ -198,3 +206,92 @@ def _ncc(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> float:
     y = y - y.mean()
     d = np.sqrt((x * x).sum() * (y * y).sum())
     return float((x * y).sum() / d) if d > 0 else 0.0
+
+
+def rewarp_matches(
+    view_img: np.ndarray,
+    view_size: tuple[int, int],
+    ref_feats: Features,
+    ref_F_size: tuple[int, int],
+    H_ref_from_view: np.ndarray,
+    view_from_ref: Callable[[np.ndarray], np.ndarray] | None = None,
+    *,
+    radius: float = 25.0,
+    ratio: float = 0.9,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Putative matches over the whole overlap, guided by a mapping (homography or deformable).
+
+    Like :func:`rewarp_refine`'s first step, without fitting anything: the view is warped
+    onto the reference feature image through the mapping, features are re-detected there and
+    matched to the reference features within ``radius`` pixels (descriptor ratio test among
+    the candidates). Wrong matches are left in; :func:`multiview.alignment.deform.clean_matches`
+    removes them without assuming a plane.
+
+    Args:
+        view_img: (h, w, 3) uint8 RGB copy of the view at any resolution.
+        view_size: ``(w, h)`` original size of the view.
+        ref_feats: reference features (original reference pixels).
+        ref_F_size: ``(w, h)`` of the image the reference features were detected on.
+        H_ref_from_view: (3, 3) the homography (of the mapping, or its base).
+        view_from_ref: ``(N, 2)`` reference original pixels -> view original pixels, when the
+            mapping is not the homography alone.
+        radius: search radius, pixels of the reference feature image.
+
+    Returns:
+        ``(pts_view, pts_ref)`` (K, 2) float64 original pixels, or None when the view does not
+        overlap the reference enough.
+    """
+    import cv2
+
+    from .deform import sample_map
+
+    ref_size = ref_feats.size
+    S_rF_from_r = scale_between(ref_size, ref_F_size)
+    S_r_from_rF = invert(S_rF_from_r)
+    H_rF_from_v = compose(S_rF_from_r, H_ref_from_view)
+    fp = footprint(H_rF_from_v, view_size)
+    if not np.all(np.isfinite(fp)):
+        return None
+    vis = np.clip(fp, [-0.5, -0.5], [ref_F_size[0] - 0.5, ref_F_size[1] - 0.5])
+    if polygon_area(vis) < 0.005 * ref_F_size[0] * ref_F_size[1]:
+        return None
+    lin = np.sqrt(polygon_area(fp) / (view_size[0] * view_size[1]))
+    h, w = view_img.shape[:2]
+    s_img = min(1.0, lin * view_size[0] / w * 1.25)
+    img = view_img
+    if s_img < 0.9:
+        img = cv2.resize(view_img, (max(8, round(w * s_img)), max(8, round(h * s_img))), interpolation=cv2.INTER_AREA)
+    img_size = (img.shape[1], img.shape[0])
+    S_img_from_v = scale_between(view_size, img_size)
+    grey = to_grey(img)
+    if view_from_ref is None:
+        H_rF_from_img = compose(H_rF_from_v, invert(S_img_from_v))
+        warped = cv2.warpPerspective(grey, H_rF_from_img, ref_F_size, flags=cv2.INTER_LINEAR, borderValue=0)
+        valid = coverage(H_rF_from_img, img_size, ref_F_size)
+
+        def to_view(pw: np.ndarray) -> np.ndarray:
+            return apply_h(invert(H_rF_from_v), pw)
+    else:
+
+        def img_from_rF(p: np.ndarray) -> np.ndarray:
+            return apply_h(S_img_from_v, view_from_ref(apply_h(S_r_from_rF, p)))
+
+        H_img_from_rF = compose(S_img_from_v, invert(H_rF_from_v))
+        mx, my = sample_map(img_from_rF, H_img_from_rF, ref_F_size)
+        warped = cv2.remap(grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        valid = (mx >= -0.5) & (mx <= img_size[0] - 0.5) & (my >= -0.5) & (my <= img_size[1] - 0.5)
+
+        def to_view(pw: np.ndarray) -> np.ndarray:
+            return view_from_ref(apply_h(S_r_from_rF, pw))
+
+    valid = cv2.erode(valid.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    if valid.sum() < 1000:
+        return None
+    xy, _, _, desc = detect(warped, mask=valid)
+    if len(xy) < 8:
+        return None
+    ref_xy_F = apply_h(S_rF_from_r, ref_feats.xy)
+    ia, ib = guided_match(xy, desc, ref_xy_F, ref_feats.desc, np.eye(3), radius, ratio)
+    if len(ia) < 8:
+        return None
+    return to_view(xy[ia].astype(np.float64)), ref_feats.xy[ib].astype(np.float64)

@@ -21,19 +21,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..errors import ValidationError
 from ..geometry import apply_h, compose, corners, invert, polygon_area
 from ..project.model import Registration
 from ..raster import scale_between
+from .deform import ModelChoice, choose_model, propagate, ref_from_view
 from .features import Features
 from .graph import ViewGraph, build_graph, candidate_pairs, global_similarity, spanning_tree
 from .matching import MIN_INLIERS, plausible
-from .refine import Refined, ecc_refine, rewarp_refine, warp_scale
+from .refine import Refined, ecc_refine, rewarp_matches, rewarp_refine, warp_scale
 
 log = logging.getLogger(__name__)
+
+#: Values of :attr:`AlignOptions.model`.
+MODELS = ("auto", "homography")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class AlignOptions:
         min_inliers: fewest inliers for a pair or a registration.
         neighbours: candidate pairs per view beyond ``all_pairs_up_to`` views.
         all_pairs_up_to: match every pair when there are at most this many views.
+        model: ``"auto"``: per view, the homography or, where it does not explain the held-out
+            matches, homography + thin-plate spline (:mod:`.deform`); ``"homography"``: the
+            homography only (its held-out error is still measured).
     """
 
     refine: bool = True
@@ -53,6 +61,11 @@ class AlignOptions:
     min_inliers: int = MIN_INLIERS
     neighbours: int = 5
     all_pairs_up_to: int = 12
+    model: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValidationError(f"geometric model '{self.model}' is unknown; use one of {', '.join(MODELS)}")
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,7 @@ def register_views(
             p = parent[j] if parent[j] in H_est else max(links, key=lambda i: (graph.inliers(i, j), -i))
             H0 = compose(H_est[p], graph.H(p, j))
             reg, H = _register_one(
-                j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options
+                j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options, regs
             )
         if H is not None:
             H_est[j] = H
@@ -217,8 +230,8 @@ def register_views(
     return AlignmentResult(tuple(ids), regs, graph, parent, seconds)
 
 
-def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options):
-    """Refine the chained estimate ``H0`` of view ``j`` (tree parent ``p``)."""
+def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options, regs):
+    """Refine the chained estimate ``H0`` of view ``j`` (tree parent ``p``), then measure and choose its model."""
     size = feats[j].size
     via = "" if p == ref else f", chained via {ids[p]}"
     method = f"sift+magsac{via}"
@@ -226,6 +239,9 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
     inliers, err = pm.inliers, pm.reproj_error
     H = H0
     img = None
+    # Matches for the held-out error: (pts_view, pts_other) and the view they were matched against.
+    putative: tuple[np.ndarray, np.ndarray] | None = None
+    against = p
     if options.refine:
         img = load_image(j)
         img_F = (img.shape[1], img.shape[0])
@@ -239,15 +255,17 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
             if r is not None:
                 # r maps reference -> view; its point roles are swapped.
                 H_vr = r.H_ref_from_view
-                r = Refined(invert(H_vr), r.inliers, 0.0, r.steps, r.pts_ref, r.pts_view)
+                put = None if r.putative is None else (r.putative[1], r.putative[0])
+                r = Refined(invert(H_vr), r.inliers, 0.0, r.steps, r.pts_ref, r.pts_view, put)
                 e = np.linalg.norm(apply_h(r.H_ref_from_view, r.pts_view) - r.pts_ref, axis=1)
-                r = Refined(r.H_ref_from_view, r.inliers, float(np.median(e)), r.steps, r.pts_view, r.pts_ref)
+                r = Refined(r.H_ref_from_view, r.inliers, float(np.median(e)), r.steps, r.pts_view, r.pts_ref, put)
         else:
             r = rewarp_refine(img, size, feats[ref], ref_F, H0, min_inliers=options.min_inliers)
         if r is not None:
             H, inliers, err = r.H_ref_from_view, r.inliers, r.reproj_error
             method += ", re-matched on the warped reference" if reverse else ", re-matched on the warped view"
             pts = (r.pts_view, r.pts_ref)
+            putative, against = r.putative, ref
         elif p != ref:
             # Too little overlap with the reference: refine against the tree parent instead.
             pimg = load_image(p)
@@ -258,6 +276,7 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
                 H = compose(H_est[p], rp.H_ref_from_view)
                 inliers, err = rp.inliers, None
                 method += f", re-matched on the warped view against {ids[p]}"
+                putative = rp.putative
             pts = None
         else:
             pts = None
@@ -271,6 +290,11 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
                 if ncc1 > ncc0 + 1e-4 and e_new <= max(e_old * 1.25, e_old + 0.15):
                     H, err = H_e, e_new
                     method += " + ECC"
+    if putative is None and pm.ok and len(pm.pts_a):
+        # No re-matching: the pair's own inliers (fewer, and only where one homography fits them).
+        putative = (pm.pts_b, pm.pts_a) if p < j else (pm.pts_a, pm.pts_b)
+        putative = (np.asarray(putative[0], np.float64), np.asarray(putative[1], np.float64))
+        against = p
     why = plausible(H, size, ref_size)
     if why is not None:
         return Registration(
@@ -278,4 +302,88 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
         ), None
     ov = overlap_with_ref(H, size, ref_size)
     err_f = None if err is None else round(float(err), 3)
-    return Registration(ids[j], "registered", H, int(inliers), err_f, round(ov, 4), method), H
+    reg = Registration(ids[j], "registered", H, int(inliers), err_f, round(ov, 4), method)
+    if putative is None or len(putative[0]) < 8:
+        return replace(reg, note="held-out error not measured: too few matches"), H
+    choice = _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size, regs, options)
+    if choice.deformation is None and choice.heldout.median > UNEXPLAINED_PX * ref_size[0] / ref_F[0]:
+        tried = ", ".join(f"{k} {v[0]:.1f} px" for k, v in choice.heldout.models.items())
+        return Registration(
+            ids[j],
+            "unregistered",
+            None,
+            inliers,
+            None,
+            None,
+            method,
+            f"no geometric model explains its matches (held-out median error: {tried}; limit "
+            f"{UNEXPLAINED_PX:g} px); it may show another surface, or too little of the wall",
+            heldout=choice.heldout,
+        ), None
+    if choice.deformation is not None:
+        method += ", + thin-plate spline"
+    reg = replace(
+        reg,
+        method=method,
+        H_ref_from_view=choice.H_ref_from_view,
+        deformation=choice.deformation,
+        heldout=choice.heldout,
+        note=choice.note,
+    )
+    return reg, choice.H_ref_from_view
+
+
+#: A view whose best model leaves a held-out median error above this (matching pixels) stays unregistered.
+UNEXPLAINED_PX = 4.0
+#: Re-matching rounds guided by the spline, while they add matches.
+SPLINE_ROUNDS = 3
+
+
+def _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size, regs, options) -> ModelChoice:
+    """Held-out error of view ``j``'s homography and, where it does not explain the wall, a spline.
+
+    ``putative`` are matches of view ``j`` with view ``against`` (the reference, or the tree
+    parent for a view that barely overlaps the reference: its points are then mapped to the
+    reference through the parent's model and the parent's own error is added).
+    """
+    size = feats[j].size
+    px = ref_size[0] / ref_F[0]
+    pv, po = putative
+    parent = regs.get(ids[against]) if against != ref else None
+    pr = po if parent is None else ref_from_view(parent, po)
+    ok = np.all(np.isfinite(pr), axis=1)
+    pv, pr = np.asarray(pv, np.float64)[ok], pr[ok]
+
+    def sees_ref(points: np.ndarray) -> np.ndarray:
+        q = apply_h(H, points)
+        return (q[:, 0] >= -0.5) & (q[:, 0] <= ref_size[0] - 0.5) & (q[:, 1] >= -0.5) & (q[:, 1] <= ref_size[1] - 0.5)
+
+    allow = options.model == "auto"
+    ch = choose_model(pv, pr, H, size, px=px, allow_spline=allow, sees_ref=sees_ref)
+    if parent is None and img is not None:
+        for _ in range(SPLINE_ROUNDS):
+            if ch.deformation is None:
+                break
+            m = rewarp_matches(img, size, feats[ref], ref_F, ch.H_ref_from_view, _view_from_ref(ch), radius=25.0)
+            if m is None:
+                break
+            nxt = choose_model(m[0], m[1], H, size, px=px, allow_spline=allow, sees_ref=sees_ref)
+            grew = nxt.heldout.n > 1.05 * ch.heldout.n or nxt.heldout.coverage > ch.heldout.coverage + 0.02
+            if nxt.deformation is not None or nxt.heldout.p90 <= ch.heldout.p90:
+                ch = nxt
+            if not grew:
+                break
+    if parent is not None and parent.heldout is not None:
+        ch = replace(ch, heldout=propagate(ch.heldout, parent.heldout, ids[against]))
+    return ch
+
+
+def _view_from_ref(ch: ModelChoice):
+    Hinv = invert(ch.H_ref_from_view)
+    d = ch.deformation
+    assert d is not None
+
+    def f(q: np.ndarray) -> np.ndarray:
+        return apply_h(Hinv, d.inverse(q))
+
+    return f

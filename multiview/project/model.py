@@ -25,9 +25,13 @@ from ..raster import resize_prob
 #: Format tag and schema version of ``project.json``.
 FORMAT = "multiview-project"
 #: Version 2 added object categories, user categories and the stored scale; version 1 files are read
-#: (objects get the default category, no scale) and written back as version 2.
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: (objects get the default category, no scale). Version 3 (issue 11): registrations carry ``model``,
+#: ``deformation`` (homography + thin-plate spline), ``heldout`` (honest error) and ``note``; older
+#: registrations read as homographies without a measured error. Older files are written back as the
+#: current version.
+SCHEMA_VERSION = 3
+#: Versions this multiview reads.
+READABLE_VERSIONS = (1, 2, 3)
 
 #: Default colours of objects 1, 2, 3, ... (RGB), the DAVIS palette order.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -253,6 +257,220 @@ class Prompt:
         )
 
 
+def _kernel(sq_dist: np.ndarray) -> np.ndarray:
+    """Thin-plate kernel ``U(r) = r^2 log r`` from squared distances (0 at r = 0), as kornia writes it."""
+    safe = np.where(sq_dist > 0, sq_dist, 1.0)
+    return np.where(sq_dist > 0, 0.5 * sq_dist * np.log(safe), 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class ThinPlateSpline:
+    """A 2-D thin-plate spline ``f: R^2 -> R^2`` in kornia's parameterisation.
+
+    ``f(p)_d = a[0, d] + p_x a[1, d] + p_y a[2, d] + sum_k w[k, d] U(|p - c_k|)`` with
+    ``U(r) = r^2 log r`` (``U(0) = 0``): exactly what ``kornia.geometry.transform.warp_points_tps(
+    points, kernel_centers=c, kernel_weights=w, affine_weights=a)`` computes (Bookstein, "Principal
+    warps", PAMI 1989). Stored in the pixels of the geometry it maps from and to.
+
+    Attributes:
+        centers: (K, 2) float64 kernel centres ``c``, pixels ``(x, y)``.
+        kernel_weights: (K, 2) float64 ``w`` (columns: x and y outputs).
+        affine_weights: (3, 2) float64 ``a`` (rows: constant, x, y).
+    """
+
+    centers: np.ndarray
+    kernel_weights: np.ndarray
+    affine_weights: np.ndarray
+
+    def __post_init__(self) -> None:
+        c = np.asarray(self.centers, np.float64).reshape(-1, 2)
+        w = np.asarray(self.kernel_weights, np.float64).reshape(-1, 2)
+        a = np.asarray(self.affine_weights, np.float64)
+        if len(c) != len(w) or a.shape != (3, 2) or not (np.isfinite(c).all() and np.isfinite(w).all()):
+            raise ValidationError(
+                f"thin-plate spline needs (K, 2) centres and weights and (3, 2) affine weights, "
+                f"got {c.shape}, {w.shape}, {a.shape}"
+            )
+        object.__setattr__(self, "centers", c)
+        object.__setattr__(self, "kernel_weights", w)
+        object.__setattr__(self, "affine_weights", a)
+
+    def apply(self, points: np.ndarray, block: int = 65536) -> np.ndarray:
+        """Evaluate at (N, 2) points; returns (N, 2) float64 (NaN in, NaN out). Memory bounded by ``block``."""
+        p = np.asarray(points, np.float64).reshape(-1, 2)
+        out = np.empty_like(p)
+        a, c, w = self.affine_weights, self.centers, self.kernel_weights
+        for s in range(0, len(p), block):
+            q = p[s : s + block]
+            d2 = ((q[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+            out[s : s + block] = a[0] + q @ a[1:] + _kernel(d2) @ w
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "centers": [[float(v) for v in row] for row in self.centers],
+            "kernel_weights": [[float(v) for v in row] for row in self.kernel_weights],
+            "affine_weights": [[float(v) for v in row] for row in self.affine_weights],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ThinPlateSpline:
+        """Raises ValueError (not ValidationError) on damaged data, so the store reports a damaged file."""
+        c = np.asarray(d["centers"], np.float64).reshape(-1, 2)
+        w = np.asarray(d["kernel_weights"], np.float64).reshape(-1, 2)
+        a = np.asarray(d["affine_weights"], np.float64).reshape(3, 2)
+        if len(c) != len(w) or not (np.isfinite(c).all() and np.isfinite(w).all() and np.isfinite(a).all()):
+            raise ValueError(f"thin-plate spline with {len(c)} centres but {len(w)} weights, or non-finite values")
+        return cls(c, w, a)
+
+
+@dataclass(frozen=True, eq=False)
+class Deformation:
+    """A smooth correction of a view's homography on the reference plane, for walls that are not one plane.
+
+    A view pixel ``p`` maps to the reference plane by ``q = forward(H_ref_from_view p)`` and a
+    reference-plane pixel ``q`` back by ``p = H_ref_from_view^-1 inverse(q)``: ``forward`` moves
+    the homography's prediction onto the wall's real position, ``inverse`` moves a real position
+    back to where the homography puts it. Both are thin-plate splines on the reference plane,
+    fitted (regularised, robust to outliers) to the same correspondences, so each direction is a
+    direct evaluation; they agree to ``inverse_error`` (round trip over the matched area).
+    It satisfies :class:`multiview.plane.Residual` (``forward``, ``inverse``, ``key``).
+
+    Attributes:
+        kind: ``"tps"``.
+        forward_tps: spline in reference-plane pixels, ``H_ref_from_view p`` -> true reference pixel.
+        inverse_tps: spline in reference-plane pixels, true reference pixel -> ``H_ref_from_view p``.
+        smoothing: regularisation weight chosen by cross-validation (normalised units).
+        inverse_error: p90 of the round-trip distance ``|inverse(forward(q)) - q|`` over the matches,
+            reference-plane pixels.
+    """
+
+    kind: str
+    forward_tps: ThinPlateSpline
+    inverse_tps: ThinPlateSpline
+    smoothing: float = 0.0
+    inverse_error: float | None = None
+
+    def forward(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) homography-predicted reference-plane points -> true reference-plane points (NaN stays NaN)."""
+        return self.forward_tps.apply(points)
+
+    def inverse(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) true reference-plane points -> where the homography puts them (NaN stays NaN)."""
+        return self.inverse_tps.apply(points)
+
+    def key(self) -> bytes:
+        """Bytes identifying the parameters (rounded), for cache keys and staleness checks."""
+        parts = [self.forward_tps.centers, self.forward_tps.kernel_weights, self.forward_tps.affine_weights]
+        parts += [self.inverse_tps.centers, self.inverse_tps.kernel_weights, self.inverse_tps.affine_weights]
+        return b"tps" + b"".join(np.round(np.asarray(a, np.float64), 9).tobytes() for a in parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "forward": self.forward_tps.to_json(),
+            "inverse": self.inverse_tps.to_json(),
+            "smoothing": self.smoothing,
+            "inverse_error": self.inverse_error,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Deformation:
+        if d.get("kind") != "tps":
+            raise ValueError(f"unknown deformation kind {d.get('kind')!r}")
+        return cls(
+            "tps",
+            ThinPlateSpline.from_json(d["forward"]),
+            ThinPlateSpline.from_json(d["inverse"]),
+            float(d.get("smoothing", 0.0)),
+            d.get("inverse_error"),
+        )
+
+
+@dataclass(frozen=True)
+class HeldOutError:
+    """Registration error measured on matches the model was not fitted to.
+
+    Every correspondence between the view and the reference that agrees with a smooth mapping
+    (wrong matches excluded) is held out once (k-fold cross-validation): the model is fitted on the
+    other folds the same way registration fits it, and the distance, in reference-plane pixels,
+    between where it maps the held-out match and where the match really is, is recorded.
+
+    Attributes:
+        median, p90: of the held-out distances, reference-plane pixels.
+        n: number of held-out matches.
+        coverage: share (0..1) of the grid cells of the view that see the reference and hold
+            at least 3 matches.
+        grid_p90: ``rows x cols`` p90 per cell of a regular grid over the view (None: no match there).
+        grid_n: matches per cell.
+        worst: ``(x, y, p90)``: centre of the worst cell, view pixels, and its p90; None without cells.
+        method: how it was measured, e.g. ``"5-fold cross-validation"``, ``"propagated via IMG_2.jpg"``.
+        models: model name -> ``(median, p90)`` of every model tried, e.g. ``{"homography": ..., "tps": ...}``.
+    """
+
+    median: float
+    p90: float
+    n: int
+    coverage: float
+    grid_p90: tuple[tuple[float | None, ...], ...] = ()
+    grid_n: tuple[tuple[int, ...], ...] = ()
+    worst: tuple[float, float, float] | None = None
+    method: str = ""
+    models: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def local_p90(self, view_size: tuple[int, int], box: tuple[float, float, float, float]) -> tuple[float, int] | None:
+        """p90 (reference pixels) over the grid cells that meet ``box`` ``(x0, y0, x1, y1)`` (view pixels).
+
+        The worst cell that meets the box and holds matches counts. Returns ``(p90, matches)`` or
+        None when no cell under the box holds matches.
+        """
+        if not self.grid_p90:
+            return None
+        rows, cols = len(self.grid_p90), len(self.grid_p90[0])
+        w, h = view_size
+        c0 = int(np.clip(np.floor(box[0] / w * cols), 0, cols - 1))
+        c1 = int(np.clip(np.floor(box[2] / w * cols), 0, cols - 1))
+        r0 = int(np.clip(np.floor(box[1] / h * rows), 0, rows - 1))
+        r1 = int(np.clip(np.floor(box[3] / h * rows), 0, rows - 1))
+        vals = [
+            (self.grid_p90[r][c], self.grid_n[r][c])
+            for r in range(r0, r1 + 1)
+            for c in range(c0, c1 + 1)
+            if self.grid_p90[r][c] is not None
+        ]
+        if not vals:
+            return None
+        return max(v for v, _ in vals), sum(n for _, n in vals)  # type: ignore[type-var]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "median": self.median,
+            "p90": self.p90,
+            "n": self.n,
+            "coverage": self.coverage,
+            "grid_p90": [list(r) for r in self.grid_p90],
+            "grid_n": [list(r) for r in self.grid_n],
+            "worst": None if self.worst is None else list(self.worst),
+            "method": self.method,
+            "models": {k: list(v) for k, v in self.models.items()},
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> HeldOutError:
+        w = d.get("worst")
+        return cls(
+            median=float(d["median"]),
+            p90=float(d["p90"]),
+            n=int(d["n"]),
+            coverage=float(d.get("coverage", 0.0)),
+            grid_p90=tuple(tuple(None if v is None else float(v) for v in r) for r in d.get("grid_p90") or ()),
+            grid_n=tuple(tuple(int(v) for v in r) for r in d.get("grid_n") or ()),
+            worst=None if w is None else (float(w[0]), float(w[1]), float(w[2])),
+            method=str(d.get("method", "")),
+            models={str(k): (float(v[0]), float(v[1])) for k, v in (d.get("models") or {}).items()},
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Registration:
     """How one view maps onto the reference view.
@@ -261,12 +479,20 @@ class Registration:
         view_id: the view.
         status: ``"reference"``, ``"registered"`` or ``"unregistered"``.
         H_ref_from_view: (3, 3) float64 mapping view pixels to reference pixels
-            (original geometry of both photos), or None when unregistered.
+            (original geometry of both photos), or None when unregistered. With a
+            ``deformation`` it is the base homography the spline corrects.
         inliers: number of inlier correspondences supporting it.
-        reproj_error: median reprojection error of the inliers, reference pixels.
+        reproj_error: median distance of the matches it was fitted to, reference pixels
+            (a fit residual, optimistic; ``heldout`` is the honest figure).
         overlap: fraction of the view's area that lands inside the reference photo, 0..1.
         method: how it was found, e.g. ``"sift+magsac, chained via IMG_2.jpg"``.
         reason: why a view is unregistered (None otherwise).
+        deformation: the smooth correction of the homography for a wall that is not one plane,
+            or None (the homography alone maps the view).
+        heldout: the error on held-out matches (None: not measured, e.g. projects aligned by
+            multiview < 0.2, or the reference view).
+        note: why the model is what it is, e.g. ``"homography kept: too few matches for a
+            deformable model (31 < 60)"`` (empty when nothing to say).
     """
 
     view_id: str
@@ -277,10 +503,20 @@ class Registration:
     overlap: float | None = None
     method: str = ""
     reason: str | None = None
+    deformation: Deformation | None = None
+    heldout: HeldOutError | None = None
+    note: str = ""
 
     @property
     def ok(self) -> bool:
         return self.status in ("reference", "registered") and self.H_ref_from_view is not None
+
+    @property
+    def model(self) -> str:
+        """``"homography"``, ``"tps"`` (homography + thin-plate spline) or ``""`` when unregistered."""
+        if not self.ok:
+            return ""
+        return "homography" if self.deformation is None else self.deformation.kind
 
     def to_json(self) -> dict[str, Any]:
         H = None if self.H_ref_from_view is None else [[float(v) for v in row] for row in self.H_ref_from_view]
@@ -293,11 +529,17 @@ class Registration:
             "overlap": self.overlap,
             "method": self.method,
             "reason": self.reason,
+            "model": self.model,
+            "deformation": None if self.deformation is None else self.deformation.to_json(),
+            "heldout": None if self.heldout is None else self.heldout.to_json(),
+            "note": self.note,
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Registration:
         H = d.get("H_ref_from_view")
+        dfm = d.get("deformation")
+        ho = d.get("heldout")
         return cls(
             view_id=str(d["view"]),
             status=str(d["status"]),
@@ -307,6 +549,9 @@ class Registration:
             overlap=d.get("overlap"),
             method=str(d.get("method", "")),
             reason=d.get("reason"),
+            deformation=None if dfm is None else Deformation.from_json(dfm),
+            heldout=None if ho is None else HeldOutError.from_json(ho),
+            note=str(d.get("note", "")),
         )
 
 

@@ -112,6 +112,16 @@ def test_sample_registration_recovers_known_homographies(tmp_path):
         H_gt = g.compose(H_ref_from_panel, g.invert(seq.H_view_from_panel[v.id]))
         mean, mx = g.corner_error(reg.H_ref_from_view, H_gt, v.size)
         assert mean < 1.5 and mx < 3.0, (v.id, mean, mx)
+        if v.id == ref:
+            continue
+        # A plane keeps the plain homography; its honest error bounds the true error on the panel.
+        assert reg.model == "homography" and reg.heldout is not None, (v.id, reg.heldout)
+        w, h = v.size
+        grid = np.stack(np.meshgrid(np.linspace(0, w - 1, 25), np.linspace(0, h - 1, 25)), -1).reshape(-1, 2)
+        on_panel = seq.panel_coverage(v.id)[grid[:, 1].astype(int), grid[:, 0].astype(int)]
+        true = np.linalg.norm(g.apply_h(reg.H_ref_from_view, grid) - g.apply_h(H_gt, grid), axis=1)[on_panel]
+        assert np.percentile(true, 90) <= reg.heldout.p90 + 0.2, (v.id, np.percentile(true, 90), reg.heldout)
+        assert reg.heldout.p90 < 1.5 and reg.heldout.n > 300 and reg.heldout.coverage > 0.5, (v.id, reg.heldout)
 
 
 def test_view_whose_tree_parent_fails_chains_through_another_neighbour(datasets_dir, tmp_path, monkeypatch):

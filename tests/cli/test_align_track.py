@@ -69,6 +69,10 @@ def test_sample_demo_path_with_auto_order(tmp_path):
     assert "order: auto" in r.output
     r = run("align", proj)
     assert "order (auto):" in r.output and "6 of 6 views registered" in r.output
+    # The error columns are held-out figures, and a plane keeps its homography.
+    assert "p90" in r.output and "held-out" in r.output and "bent by a thin-plate spline" not in r.output
+    regs = Project.open(proj).registrations
+    assert all(x.model == "homography" and (x.heldout is not None or x.status == "reference") for x in regs.values())
     view = "IMG_0103.jpg"
     run(
         "prompt",

@@ -11,6 +11,7 @@ import pytest
 
 from multiview import MaskResult, Project, Registration
 from multiview.errors import PhotoError, ProjectError, ProjectExistsError, ValidationError
+from multiview.project.model import SCHEMA_VERSION
 
 
 def test_create_records_views_in_natural_order(photo_dir: Path, tmp_path: Path) -> None:
@@ -19,7 +20,7 @@ def test_create_records_views_in_natural_order(photo_dir: Path, tmp_path: Path) 
     assert [v.size for v in proj.views] == [(200, 150), (160, 120), (120, 160)]
     assert proj.reference.id == "IMG_2.jpg"  # the middle view
     data = json.loads((tmp_path / "proj" / "project.json").read_text())
-    assert data["format"] == "multiview-project" and data["version"] == 2
+    assert data["format"] == "multiview-project" and data["version"] == SCHEMA_VERSION
     assert data["sections"]["skipped_files"] == ["IMG_1.xmp"]
     assert len(data["views"][0]["sha256"]) == 64
 
@@ -36,6 +37,40 @@ def test_reopen_round_trips_state(photo_dir: Path, tmp_path: Path) -> None:
     assert p.points == ((10.0, 20.0), (30.0, 40.0)) and p.labels == (1, 0) and p.box == (1, 2, 100, 120)
     np.testing.assert_allclose(again.registrations["IMG_1.png"].H_ref_from_view, H)
     assert again.object(2).name == "object 2"
+
+
+def test_deformable_registration_round_trips_and_old_files_read(photo_dir: Path, tmp_path: Path) -> None:
+    from multiview.project import Deformation, HeldOutError, ThinPlateSpline
+
+    proj = Project.create(photo_dir, tmp_path / "p")
+    rng = np.random.default_rng(0)
+    tps = ThinPlateSpline(
+        rng.uniform(0, 100, (5, 2)), rng.normal(0, 1e-3, (5, 2)), np.array([[1.0, 2], [1, 0], [0, 1]])
+    )
+    dfm = Deformation("tps", tps, tps, 1e-5, 0.1)
+    ho = HeldOutError(0.3, 0.8, 500, 0.9, ((0.5, None),), ((20, 1),), (50.0, 40.0, 0.5), "5-fold", {"tps": (0.3, 0.8)})
+    H = np.array([[1.0, 0.1, 5], [0, 1, 3], [0, 0, 1]])
+    reg = Registration("IMG_1.png", "registered", H, 120, 0.4, 0.9, "test", deformation=dfm, heldout=ho, note="n")
+    proj.set_registrations({"IMG_1.png": reg})
+    again = Project.open(tmp_path / "p").registrations["IMG_1.png"]
+    assert again.model == "tps" and again.note == "n" and again.heldout == ho
+    q = rng.uniform(0, 100, (10, 2))
+    np.testing.assert_allclose(again.deformation.forward(q), dfm.forward(q))
+    data = json.loads((tmp_path / "p" / "project.json").read_text())
+    assert data["registrations"][0]["deformation"]["forward"]["centers"] == tps.centers.tolist()
+    # A damaged spline is a damaged project file, said in one line.
+    data["registrations"][0]["deformation"]["forward"]["kernel_weights"] = [[1.0, 2.0]]
+    (tmp_path / "p" / "project.json").write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match="damaged"):
+        Project.open(tmp_path / "p")
+    # A file written before held-out errors existed (schema 2) reads as homographies, not measured.
+    data["version"] = 2
+    for r in data["registrations"]:
+        for k in ("deformation", "heldout", "note", "model"):
+            r.pop(k)
+    (tmp_path / "p" / "project.json").write_text(json.dumps(data))
+    old = Project.open(tmp_path / "p").registrations["IMG_1.png"]
+    assert old.model == "homography" and old.heldout is None and old.deformation is None
 
 
 def test_refuses_existing_project_folder(photo_dir: Path, tmp_path: Path) -> None:
