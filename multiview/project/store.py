@@ -115,8 +115,19 @@ class ProjectState:
 
     @classmethod
     def from_json(cls, d: dict[str, Any], where: Path) -> ProjectState:
-        if d.get("format") != FORMAT:
+        """Read and validate the parsed ``project.json``.
+
+        Raises:
+            ProjectError: not a project file, an unreadable version, or of the wrong shape
+                (``damaged at KEY``, see :mod:`.schema`) or inconsistent.
+        """
+        from .schema import first_problem
+
+        if isinstance(d, dict) and d.get("format") != FORMAT:
             raise ProjectError(f"'{where}' is not a multiview project file (format {d.get('format')!r})")
+        problem = first_problem(d)
+        if problem is not None:
+            raise ProjectError(f"'{where}' is damaged at {problem}; restore it from a backup")
         version = d.get("version")
         if version not in READABLE_VERSIONS:
             raise ProjectError(

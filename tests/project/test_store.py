@@ -239,3 +239,30 @@ def test_overwrite_replaces_only_a_previous_project(photo_dir: Path, tmp_path: P
     with pytest.raises(ProjectExistsError, match=r"not the project's .my notes\.txt"):
         Project.create(photo_dir, p.root, overwrite=True)
     assert (p.root / "my notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: [], r"damaged at the top level \(a list; expected an object"),
+        (lambda d: None, r"damaged at the top level \(null; expected an object"),
+        (lambda d: {**d, "prompts": {"1": {}}}, r"damaged at prompts \(an object; expected a list"),
+        (lambda d: {**d, "registrations": "none"}, r"damaged at registrations \(a text; expected a list"),
+        (lambda d: {**d, "version": "1"}, r"damaged at version \(a text; expected an integer\)"),
+        (lambda d: {**d, "views": [{**d["views"][0], "width": "wide"}]}, r"damaged at views\[0\]\.width \(a text"),
+        (lambda d: {k: v for k, v in d.items() if k != "order"}, r"damaged at order \(missing\)"),
+        (lambda d: {**d, "objects": [{"id": "1", "name": "x", "color": "#ffffff"}]}, r"damaged at objects\[0\]\.id"),
+        (
+            lambda d: {**d, "prompts": [{"id": 1, "obj_id": 1, "view": "IMG_1.png", "points": [[1, 2]]}]},
+            r"damaged at prompts\[0\]\.points\[0\]",
+        ),
+        (lambda d: {**d, "order": {**d["order"], "views": "IMG_1.png"}}, r"damaged at order\.views \(a text"),
+    ],
+)
+def test_wrong_shape_is_reported_at_its_key(photo_dir: Path, tmp_path: Path, change, where) -> None:
+    p = Project.create(photo_dir, tmp_path / "p")
+    f = p.root / "project.json"
+    f.write_text(json.dumps(change(json.loads(f.read_text()))))
+    with pytest.raises(ProjectError, match=where) as info:
+        Project.open(p.root)
+    assert "\n" not in str(info.value) and "restore it from a backup" in str(info.value)
