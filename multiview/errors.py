@@ -46,3 +46,7 @@ class CheckpointError(TrackingError):
 
 class ExportError(MultiviewError):
     """An export could not be written."""
+
+
+class ProjectBusyError(ProjectError):
+    """Another process is already doing what would conflict (a tracking run on the same project)."""

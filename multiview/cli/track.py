@@ -22,6 +22,7 @@ from .options import obj_opt, open_project, project_arg, sam2_kwargs, sam2_optio
     default=None,
     help="sam2: photos as they are, or warped onto the reference (needs `multiview align`) [default: unaligned].",
 )
+@click.option("--wait", is_flag=True, help="If another tracking run holds the project, wait for it to end.")
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -35,6 +36,7 @@ def command(
     image_size: int | None,
     precision: str | None,
     frame_mode: str | None,
+    wait: bool,
 ) -> None:
     """Track the prompted objects through every view and store the masks."""
     from ..tracking import get_tracker, run_tracking
@@ -54,6 +56,19 @@ def command(
             score = "" if r.score is None else f"  score {r.score:.2f}"
             click.echo(f"  object {event.obj_id} on {event.view_id}: {r.area} px{score}", err=True)
 
-    n = run_tracking(proj, trk, obj_ids=list(obj_ids) or None, full=full, on_result=show)
+    def waiting(other: str) -> None:
+        if not quiet:
+            click.echo(f"waiting for the other tracking run to finish ({other})", err=True)
+
+    n = run_tracking(
+        proj,
+        trk,
+        obj_ids=list(obj_ids) or None,
+        full=full,
+        on_result=show,
+        wait=wait,
+        holder="multiview track",
+        on_wait=waiting,
+    )
     if not quiet:
         click.echo(f"{tracker}: stored {n} mask(s)")

@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import atomic
 from ..categories import Category, resolve
-from ..errors import PhotoError, ProjectError, ProjectExistsError, ValidationError
+from ..errors import PhotoError, ProjectBusyError, ProjectError, ProjectExistsError, ValidationError
 from ..loading import file_sha256, probe_photos, read_photo, scan_photos
 from ..raster import working_size
 from .model import (
@@ -473,6 +473,54 @@ class Project:
         finally:
             os.close(fd)
 
+    @contextlib.contextmanager
+    def tracking_lock(
+        self, *, wait: bool = False, holder: str = "", on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Exclusive right to write tracker results, across processes (CLI ``track``, the workbench).
+
+        One tracking run per project at a time: two runs would interleave their results
+        view by view (homography and SAM 2 masks mixed) and could share SAM 2 state folders.
+        The lock is an advisory ``flock`` on ``.tracking.lock``, released by the kernel
+        when the holder exits, even on ``kill -9``; the file names the holder for the message.
+
+        Args:
+            wait: block until the other run ends instead of refusing.
+            holder: what takes the lock, e.g. ``"multiview track"`` (shown to the one refused).
+            on_wait: called once with the holder's description before blocking (``wait`` only).
+
+        Raises:
+            ProjectBusyError: another run holds the lock and ``wait`` is False.
+        """
+        import fcntl
+        import socket
+
+        path = self.root / TRACKING_LOCK
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = _lock_holder(path)
+                if not wait:
+                    raise ProjectBusyError(
+                        f"another tracking run ({other}) is writing masks in project '{self.root}'; "
+                        "wait for it to finish, or ask to wait for it (--wait)"
+                    ) from None
+                if on_wait is not None:
+                    on_wait(other)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            info = {"holder": holder or "a tracking run", "pid": os.getpid(), "host": socket.gethostname()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps({**info, "since": _now()}) + "\n").encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
     def update(self, change: Callable[[ProjectState], ProjectState]) -> ProjectState:
         """Apply ``change`` to the freshly read state and save it atomically."""
         with self.lock():
@@ -750,8 +798,19 @@ class Project:
             shutil.rmtree(target)
 
 
+#: Lock file held while a tracking run writes results (see :meth:`Project.tracking_lock`).
+TRACKING_LOCK = ".tracking.lock"
 #: What a project folder holds (besides ``.tmp-*`` leftovers of interrupted writes).
-PROJECT_ENTRIES = frozenset({PROJECT_FILE, ".lock", "prompts", "results", "cache", "exports"})
+PROJECT_ENTRIES = frozenset({PROJECT_FILE, ".lock", TRACKING_LOCK, "prompts", "results", "cache", "exports"})
+
+
+def _lock_holder(path: Path) -> str:
+    """Who holds a tracking lock, in words (from the lock file; best effort)."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+        return f"{info['holder']}, process {info['pid']} on {info['host']} since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "started by another process"
 
 
 def previous_project_problem(root: Path) -> str | None:

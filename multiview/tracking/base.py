@@ -77,21 +77,38 @@ def run_tracking(
     obj_ids: Sequence[int] | None = None,
     full: bool = False,
     on_result: Callable[[TrackEvent], None] | None = None,
+    wait: bool = False,
+    holder: str = "",
+    on_wait: Callable[[str], None] | None = None,
 ) -> int:
     """Run ``tracker`` and store each result atomically as soon as it is yielded.
 
-    An interrupted run keeps every result stored so far.
+    An interrupted run keeps every result stored so far. The run holds the project's
+    tracking lock (:meth:`multiview.project.Project.tracking_lock`) from start to end,
+    so two runs on one project (two ``track`` commands, or ``track`` during the
+    workbench's propagation) never interleave their results or share SAM 2 state.
+
+    Args:
+        wait: wait for another run on the project to end instead of refusing.
+        holder: who runs, for the message another run gets (e.g. ``"multiview track"``).
+        on_wait: called with the other run's description before waiting.
 
     Returns:
         Number of results stored.
+
+    Raises:
+        TrackingError: no prompts.
+        ProjectBusyError: another tracking run holds the project and ``wait`` is False.
     """
     if not project.prompts:
         raise TrackingError("the project has no prompts yet; add one with `multiview prompt` first")
     done = 0
-    for result in tracker.run(project, obj_ids=obj_ids, full=full):
-        project.write_result(result)
-        done += 1
-        if on_result is not None:
-            on_result(TrackEvent(done, result.obj_id, result.view_id, result))
+    with project.tracking_lock(wait=wait, holder=holder or f"{tracker.name} tracking", on_wait=on_wait):
+        project.reload()  # prompts added while waiting count
+        for result in tracker.run(project, obj_ids=obj_ids, full=full):
+            project.write_result(result)
+            done += 1
+            if on_result is not None:
+                on_result(TrackEvent(done, result.obj_id, result.view_id, result))
     log.info("tracker %s stored %d result(s)", tracker.name, done)
     return done

@@ -1,7 +1,8 @@
 """The Starlette application: JSON API, pictures, server-sent events and the page.
 
 Routes (all JSON unless noted; errors are ``{"error": message}`` with 400 for a
-refused input, 404 for an unknown view/object/prompt, 409 while a job runs)::
+refused input, 404 for an unknown view/object/prompt, 409 while a job runs here or a
+tracking run holds the project in another process)::
 
     GET    /                                  the page (static/index.html)
     GET    /static/{file}                     the page's own files only
@@ -41,7 +42,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import MultiviewError, ProjectExistsError, ValidationError
+from ..errors import MultiviewError, ProjectBusyError, ProjectExistsError, ValidationError
 from .guard import LOCAL_HOSTS, LocalGuard
 from .jobs import JobBusyError
 from .workbench import NotFound, Workbench
@@ -253,6 +254,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         NotFound: not_found,
         ValidationError: refused,
         JobBusyError: busy,
+        ProjectBusyError: busy,
         ProjectExistsError: exists,
         MultiviewError: library,
         HTTPException: http,

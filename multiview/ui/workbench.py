@@ -262,10 +262,14 @@ class Workbench:
         self._changed("prompt added", view=v.id, obj_id=o.id)
         return prompt.to_json()
 
-    def _store_view_mask(self, obj_id: int, view_id: str) -> None:
+    def _store_view_mask(self, obj_id: int, view_id: str, *, locked: bool = False) -> None:
+        if not locked:  # results are written under the project's tracking lock: never beside a `track` run
+            with self.project.tracking_lock(holder="workbench prompt"):
+                return self._store_view_mask(obj_id, view_id, locked=True)
         r = self.engine.view_mask(self.project, obj_id, view_id)
         if r is not None:
             self.project.write_result(r)
+        return None
 
     def remove_prompt(self, prompt_id: Any) -> None:
         try:
@@ -279,9 +283,10 @@ class Workbench:
             if not match:
                 raise NotFound(f"prompt {pid} does not exist")
             q = match[0]
-            p.remove_prompts([pid])
-            if p.prompts_for(q.obj_id, q.view_id):
-                self._store_view_mask(q.obj_id, q.view_id)
+            with p.tracking_lock(holder="workbench prompt"):
+                p.remove_prompts([pid])
+                if p.prompts_for(q.obj_id, q.view_id):
+                    self._store_view_mask(q.obj_id, q.view_id, locked=True)
         self._changed("prompt removed", view=q.view_id, obj_id=q.obj_id)
 
     def candidates(self, view_id: str, x: Any, y: Any) -> list[dict[str, Any]]:
@@ -343,6 +348,8 @@ class Workbench:
             if not ids:
                 raise ValidationError("the chosen objects have no prompt yet; click on them in a view first")
             total = len(ids) * len(p.views)
+            with p.tracking_lock(holder="workbench propagation"):
+                pass  # refuse at once (409) while another process tracks; the job takes the lock itself
         root, engine, bus = self.root, self.engine, self.bus
 
         def work(progress) -> str:
@@ -361,7 +368,9 @@ class Workbench:
                 progress(ev.done, total, f"object {ev.obj_id} on {ev.view_id}", view=ev.view_id, obj_id=ev.obj_id)
 
             with engine.model_lock:
-                n = run_tracking(proj, engine.tracker, obj_ids=ids, full=full, on_result=on_result)
+                n = run_tracking(
+                    proj, engine.tracker, obj_ids=ids, full=full, on_result=on_result, holder="workbench propagation"
+                )
             self._revision += 1
             return f"{engine.name}: stored {n} mask(s)"
 

@@ -438,3 +438,19 @@ def test_export_beside_photos_adds_masks_only(built_client):
     assert r.status_code == 400
     r = c.post("/api/export", json={"formats": ["colmap"], "beside_photos": True})
     assert r.status_code == 400 and "COLMAP" in r.json()["error"]
+
+
+def test_tracking_in_another_process_is_respected(built_client):
+    c, proj, _ = built_client
+    before = (proj.root / "project.json").read_bytes()
+    other = Project.open(proj.root, verify=False)
+    with other.tracking_lock(holder="multiview track"):
+        r = c.post("/api/track", json={"full": True})
+        assert r.status_code == 409 and "another tracking run (multiview track" in r.json()["error"]
+        r = c.post("/api/prompts", json={"view": "IMG_2.jpg", "obj_id": 1, "points": [[50, 40]], "labels": [1]})
+        assert r.status_code == 409 and "another tracking run" in r.json()["error"]
+        assert (proj.root / "project.json").read_bytes() == before  # the refused prompt was not kept
+    r = c.post("/api/track", json={"full": True})
+    assert r.status_code == 202
+    c.app.state.workbench.jobs.join(60)
+    assert c.get("/api/job").json()["state"] == "done"

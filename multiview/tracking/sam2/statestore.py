@@ -9,7 +9,9 @@ Layout (under ``cache/sam2/state/<config-hash>/<obj-id>/``, re-computable data):
 
 Every file is written atomically. The manifest is written after the frames it
 describes, and a job's progress only after its frame's result was handed over, so
-a killed run resumes from its last complete frame.
+a killed run resumes from its last complete frame. Only a tracking run writes here,
+and a run holds the project's tracking lock (:meth:`multiview.project.Project.tracking_lock`),
+so two SAM 2 runs never share a state folder, in one process or several.
 """
 
 from __future__ import annotations
