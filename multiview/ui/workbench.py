@@ -348,6 +348,8 @@ class Workbench:
             if not ids:
                 raise ValidationError("the chosen objects have no prompt yet; click on them in a view first")
             total = len(ids) * len(p.views)
+            if self.jobs.running:
+                raise JobBusyError(f"a {self.jobs.status.kind} job is already running; wait for it or cancel it")
             with p.tracking_lock(holder="workbench propagation"):
                 pass  # refuse at once (409) while another process tracks; the job takes the lock itself
         root, engine, bus = self.root, self.engine, self.bus
@@ -367,9 +369,21 @@ class Workbench:
                 )
                 progress(ev.done, total, f"object {ev.obj_id} on {ev.view_id}", view=ev.view_id, obj_id=ev.obj_id)
 
+            def waiting(other: str) -> None:
+                progress(0, total, f"waiting for another tracking run to end ({other})")
+
             with engine.model_lock:
+                # wait=True: a check of this workbench (or a process that started in between) may hold the
+                # lock for a moment; the start was already refused if another run held it
                 n = run_tracking(
-                    proj, engine.tracker, obj_ids=ids, full=full, on_result=on_result, holder="workbench propagation"
+                    proj,
+                    engine.tracker,
+                    obj_ids=ids,
+                    full=full,
+                    on_result=on_result,
+                    wait=True,
+                    holder="workbench propagation",
+                    on_wait=waiting,
                 )
             self._revision += 1
             return f"{engine.name}: stored {n} mask(s)"
