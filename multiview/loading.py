@@ -24,19 +24,35 @@ from pathlib import Path
 
 import numpy as np
 
+from . import orientation
+from .decoders import MAX_PIXELS, Decoder, Header, RawDecoder, decoder_for, extensions, to_rgb8, too_large
 from .errors import PhotoError, PhotoSetError
 from .raster import working_size
 
 log = logging.getLogger(__name__)
 
-#: Extensions decoded with Pillow (case-insensitive).
-RASTER_EXTS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff"})
-#: Camera RAW extensions decoded with rawpy (LibRaw).
-RAW_EXTS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef", ".srw"})
-IMAGE_EXTS = RASTER_EXTS | RAW_EXTS
+#: Camera RAW extensions (decoded with rawpy/LibRaw).
+RAW_EXTS = RawDecoder.extensions
+#: Every extension multiview reads as a photo (case-insensitive), see :data:`multiview.decoders.DECODERS`.
+IMAGE_EXTS = extensions()
+#: Extensions that are not RAW.
+RASTER_EXTS = IMAGE_EXTS - RAW_EXTS
 
-#: Largest photo accepted, in pixels (Pillow's decompression-bomb guard is raised to this).
-MAX_PIXELS = 400_000_000
+__all__ = [
+    "IMAGE_EXTS",
+    "MAX_PIXELS",
+    "Header",
+    "PhotoInfo",
+    "PhotoScan",
+    "file_sha256",
+    "natural_key",
+    "photo_size",
+    "probe_photo",
+    "probe_photos",
+    "read_header",
+    "read_photo",
+    "scan_photos",
+]
 
 
 @dataclass(frozen=True)
@@ -58,11 +74,13 @@ class PhotoInfo:
     """What :func:`probe_photo` learns about one photo.
 
     Attributes:
-        path: absolute path.
+        path: absolute path as listed in the photo folder (links are not resolved).
         width, height: size in pixels in display geometry (EXIF orientation applied).
         sha256: hex digest of the file's bytes (identifies the content).
         file_size: bytes on disk.
         mtime_ns: modification time, nanoseconds.
+        orientation: EXIF orientation 1-8 the decoder applies (:mod:`multiview.orientation`).
+        pages: full-resolution pages or frames in the file (multiview uses the first).
     """
 
     path: Path
@@ -71,6 +89,8 @@ class PhotoInfo:
     sha256: str
     file_size: int
     mtime_ns: int
+    orientation: int = 1
+    pages: int = 1
 
 
 def natural_key(name: str) -> tuple[object, ...]:
@@ -92,13 +112,16 @@ def scan_photos(folder: str | os.PathLike[str], *, min_photos: int = 2) -> Photo
         raise PhotoSetError(f"photo folder '{folder}' does not exist; check the path")
     from .safety import beside_photos_files
 
+    base = Path(os.path.abspath(folder))
     ours = beside_photos_files(folder)  # masks multiview added beside the photos are not photos
     photos, skipped = [], []
     for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if entry.name.startswith(".") or not entry.is_file():
             continue
         is_photo = entry.suffix.lower() in IMAGE_EXTS and entry.name not in ours
-        (photos if is_photo else skipped).append(entry.resolve())
+        # the name as it appears in the folder, even for a link (a view is named like what
+        # COLMAP or RealityCapture see there, never like the link's target)
+        (photos if is_photo else skipped).append(base / entry.name)
     if len(photos) < min_photos:
         raise PhotoSetError(
             f"photo folder '{folder}' holds {len(photos)} photo(s); at least {min_photos} are needed "
@@ -123,135 +146,98 @@ def _decode_error(path: Path, exc: BaseException) -> PhotoError:
     )
 
 
-def _to_rgb8(img: Image.Image) -> np.ndarray:  # noqa: F821 - PIL imported lazily
-    """Convert a Pillow image of any mode to (H, W, 3) uint8 RGB."""
-    mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16"):
-            arr = arr / 257.0
-        else:
-            lo, hi = float(arr.min()), float(arr.max())
-            arr = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
-        g = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
-        return np.repeat(g[..., None], 3, axis=2)
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-        # Transparent pixels become white paper rather than black.
-        rgba = img.convert("RGBA")
-        from PIL import Image
-
-        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(bg, rgba)
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    return np.asarray(img, dtype=np.uint8).copy()
-
-
-def _read_raw(path: Path, max_side: int | None) -> np.ndarray:
-    try:
-        import rawpy
-    except ImportError as exc:  # pragma: no cover - rawpy is a dependency
-        raise PhotoError(f"cannot read RAW photo '{path.name}': rawpy is not installed (pip install rawpy)") from exc
-    try:
-        with rawpy.imread(str(path)) as raw:
-            half = max_side is not None and max(raw.sizes.width, raw.sizes.height) > 2 * max_side
-            rgb = raw.postprocess(use_camera_wb=True, half_size=half, output_bps=8, no_auto_bright=False)
-    except Exception as exc:  # LibRaw raises many types
-        raise _decode_error(path, exc) from exc
-    return np.ascontiguousarray(rgb, dtype=np.uint8)
-
-
-def _open_pil(path: Path, max_side: int | None) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        with Image.open(path) as img:
-            if max_side is not None and img.format == "JPEG":
-                # JPEG can decode at 1/2, 1/4, 1/8 scale: bounded memory for huge photos.
-                w, h = img.size
-                if max(w, h) > max_side:
-                    img.draft("RGB", working_size(w, h, max_side))
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            return _to_rgb8(img)
-    except Image.DecompressionBombError as exc:
+def _decoder(path: Path) -> Decoder:
+    d = decoder_for(path)
+    if d is None:
         raise PhotoError(
-            f"photo '{path.name}' is larger than {MAX_PIXELS // 1_000_000} MP; downscale it before adding it"
-        ) from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+            f"'{path.name}' is not a photo multiview reads "
+            f"(types: {', '.join(sorted(e.lstrip('.') for e in IMAGE_EXTS))}); convert it to JPEG or TIFF"
+        )
+    return d
+
+
+def read_header(path: str | os.PathLike[str]) -> Header:
+    """Stored size, EXIF orientation and page count of a photo, without decoding its pixels.
+
+    Raises:
+        PhotoError: missing, unknown type, over :data:`MAX_PIXELS`, or an unreadable header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PhotoError(f"photo '{path}' is missing; move it back or relink the project to its new folder")
+    dec = _decoder(path)
+    try:
+        header = dec.header(path)
+    except PhotoError:
+        raise
+    except Exception as exc:  # the libraries raise many types
         raise _decode_error(path, exc) from exc
+    too_large(path, header.stored_size)
+    return header
 
 
 def read_photo(path: str | os.PathLike[str], max_side: int | None = None) -> np.ndarray:
-    """Decode a photo to RGB in display geometry.
+    """Decode a photo to RGB in display geometry: the one path every format takes.
+
+    1. the format's decoder (:mod:`multiview.decoders`) reads the header and the first
+       page's stored pixels (at a reduced scale where the format allows it);
+    2. the decoded size is checked against the header (a file whose pixels do not
+       match its own header is refused, never squashed);
+    3. :func:`multiview.decoders.to_rgb8` converts the colours;
+    4. the EXIF orientation is applied, exactly once (:mod:`multiview.orientation`);
+    5. with ``max_side``, the image is resized (area interpolation) to the working size.
 
     Args:
-        path: JPEG, PNG, TIFF (8/16-bit, grey, RGB, RGBA, CMYK) or camera RAW file.
-        max_side: if given, the result is resized (area interpolation) so that its
-            longer side is at most ``max_side``; the decoder already works at a reduced
-            scale where it can, so peak memory stays bounded.
+        path: JPEG, PNG, TIFF (8/16-bit, float, grey, RGB(A), CMYK, palette) or camera RAW.
+        max_side: bound on the longer side of the result, pixels (None: full size).
 
     Returns:
-        (H, W, 3) uint8 RGB array. With ``max_side``, ``(W, H)`` equals
-        :func:`multiview.raster.working_size` of the full size.
+        (H, W, 3) uint8 RGB in display geometry. With ``max_side``, ``(W, H)`` is
+        :func:`multiview.raster.working_size` of the display size.
 
     Raises:
-        PhotoError: the file is missing or cannot be decoded.
+        PhotoError: missing, unknown type, too large, truncated or corrupt file.
     """
     import cv2
 
     path = Path(path)
-    if not path.is_file():
-        raise PhotoError(f"photo '{path}' is missing; move it back or recreate the project")
-    if path.suffix.lower() in RAW_EXTS:
-        rgb = _read_raw(path, max_side)
-    else:
-        rgb = _open_pil(path, max_side)
+    header = read_header(path)
+    dec = _decoder(path)
+    try:
+        pixels = dec.decode(path, max_side)
+    except PhotoError:
+        raise
+    except Exception as exc:  # the libraries raise many types
+        raise _decode_error(path, exc) from exc
+    _check_decoded_size(path, pixels, header.stored_size)
+    rgb = orientation.to_display(to_rgb8(pixels), header.orientation)
     if max_side is not None:
-        full = _full_size_hint(path, rgb)
-        tw, th = working_size(*full, max_side)
+        tw, th = working_size(*header.display_size, max_side)
         if (rgb.shape[1], rgb.shape[0]) != (tw, th):
             rgb = cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA)
     return rgb
 
 
-def _full_size_hint(path: Path, decoded: np.ndarray) -> tuple[int, int]:
-    """Full display size of a photo whose decode may have been reduced."""
-    try:
-        return photo_size(path)
-    except PhotoError:  # pragma: no cover - decode already succeeded
-        return decoded.shape[1], decoded.shape[0]
+def _check_decoded_size(path: Path, pixels: np.ndarray, stored: tuple[int, int]) -> None:
+    """Refuse pixels whose size is not the header's, or the header's at an integer reduction."""
+    h, w = pixels.shape[:2]
+    sw, sh = stored
+    for k in (1, 2, 4, 8):
+        if w in (sw // k, -(-sw // k)) and h in (sh // k, -(-sh // k)):
+            return
+    raise PhotoError(
+        f"photo '{path.name}' decodes to {w}x{h} pixels but its header says {sw}x{sh}; "
+        "the file is damaged or unusual: re-export it (e.g. as JPEG or TIFF) or move it out of the folder"
+    )
 
 
 def photo_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """Display size ``(width, height)`` of a photo without decoding its pixels (EXIF orientation applied)."""
-    path = Path(path)
-    if path.suffix.lower() in RAW_EXTS:
-        import rawpy
-
-        try:
-            with rawpy.imread(str(path)) as raw:
-                s = raw.sizes
-                w, h = s.width, s.height
-                # LibRaw flip codes 5 and 6 mean the image is shown rotated by 90 degrees.
-                return (h, w) if s.flip in (5, 6) else (w, h)
-        except Exception as exc:
-            raise _decode_error(path, exc) from exc
-    from PIL import Image
-
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-            orientation = img.getexif().get(0x0112, 1)
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise _decode_error(path, exc) from exc
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+    return read_header(path).display_size
 
 
 def probe_photo(path: str | os.PathLike[str], *, check_decode: bool = True, max_side: int = 1024) -> PhotoInfo:
-    """Hash a photo, read its size, and (by default) make sure it decodes completely.
+    """Hash a photo, read its size and orientation, and (by default) make sure it decodes completely.
 
     The decode check runs at a reduced scale (``max_side``) so it stays cheap for huge
     photos; it still reads the whole file, so truncated files are caught.
@@ -259,16 +245,21 @@ def probe_photo(path: str | os.PathLike[str], *, check_decode: bool = True, max_
     Raises:
         PhotoError: missing, unreadable or undecodable file.
     """
-    path = Path(path).resolve()
+    path = Path(os.path.abspath(path))
     if not path.is_file():
         raise PhotoError(f"photo '{path}' is missing; check the path")
     st = path.stat()
     if st.st_size == 0:
         raise PhotoError(f"cannot decode photo '{path.name}' (empty file); re-export it or move it out of the folder")
-    w, h = photo_size(path)
+    header = read_header(path)
+    if header.pages > 1:
+        log.warning("photo '%s' has %d pages; multiview uses the first", path.name, header.pages)
     if check_decode:
         read_photo(path, max_side=max_side)
-    return PhotoInfo(path, int(w), int(h), file_sha256(path), int(st.st_size), int(st.st_mtime_ns))
+    w, h = header.display_size
+    return PhotoInfo(
+        path, int(w), int(h), file_sha256(path), int(st.st_size), int(st.st_mtime_ns), header.orientation, header.pages
+    )
 
 
 def probe_photos(paths: Iterable[Path], progress: Callable[[int, int, Path], None] | None = None) -> list[PhotoInfo]:

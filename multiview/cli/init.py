@@ -64,3 +64,5 @@ def command(
         click.echo(f"created {proj.root} with {len(proj.views)} views (order: {order}, reference: {proj.reference.id})")
         if skipped:
             click.echo(f"skipped {len(skipped)} file(s) that are not photos: {', '.join(skipped)}")
+        for note in proj.section("photo_notes") or []:
+            click.echo(note)

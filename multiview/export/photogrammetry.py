@@ -30,6 +30,19 @@ Naming and sources:
     e.g. ``DSC_0001.jpg.mask.png``). Black areas are excluded from feature detection
     and meshing, white areas are used.
 
+Orientation (photos with an EXIF orientation tag, e.g. a camera held upright):
+COLMAP reads the *stored* pixels of photos and masks and does not apply the tag, so
+its mask must match the photo's stored pixel grid. Metashape (*Import Masks*, From
+File) and RealityCapture (*Image Layers*: "all layers for the same image need to share
+the same camera and object position", RealityCapture help) need the mask to cover the
+photo pixel for pixel, but neither documents what it does with the tag. So every
+photogrammetry mask is written in the photo's stored pixel geometry and, when the
+photo has an orientation tag, carries the same tag (PNG ``eXIf`` chunk,
+:func:`tool_mask_png`): a tool that ignores tags reads photo and mask as stored, a
+tool that honours them turns both alike. (The png, labels, h5 and coco exports are
+for documentation and damage maps and stay in display geometry, as a viewer shows
+the photo.)
+
 Masks beside the photos (:func:`export_beside_photos`): RealityCapture finds mask
 layers next to the images, and Metashape's *Import Masks* can read its template
 from the photo folder. This mode only *adds* files to the photo folder: it records
@@ -94,7 +107,7 @@ def export_tool(tool: str, project: Project, out: Path, obj_ids: Sequence[int], 
             missing.append(vm.view.id)
             continue
         m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep)
-        atomic.write_image(folder / name_of(vm.view), m, ext=".png")
+        atomic.write_bytes(folder / name_of(vm.view), tool_mask_png(project, vm.view, m))
         n += 1
     if missing:
         log.warning(
@@ -219,7 +232,7 @@ def export_beside_photos(
             if vm.view.id not in with_result:
                 continue
             m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep)
-            data = encode_mask_png(m)
+            data = tool_mask_png(project, vm.view, m)
             for fmt in fmts:
                 t = targets[(fmt, vm.view.id)]
                 old = owned.get(t.name) if os.path.lexists(t) else None
@@ -256,11 +269,48 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def encode_mask_png(mask: np.ndarray) -> bytes:
-    """PNG bytes of an (H, W) uint8 mask."""
+def view_orientation(project: Project, view: View) -> int:
+    """EXIF orientation of a view's photo: as recorded, or read from the photo for older projects.
+
+    Raises:
+        PhotoError: the project predates recorded orientations and the photo is missing.
+    """
+    if view.orientation is not None:
+        return view.orientation
+    from ..loading import read_header
+
+    return read_header(view.path).orientation
+
+
+def tool_mask_png(project: Project, view: View, mask: np.ndarray) -> bytes:
+    """A photogrammetry mask as PNG bytes, in the photo's *stored* pixel geometry, tagged with its orientation.
+
+    Args:
+        mask: (H, W) uint8 in display geometry (multiview's), 255 = use, 0 = exclude.
+
+    Returns:
+        PNG of the mask turned back to the photo's stored geometry
+        (:func:`multiview.orientation.to_stored`); for orientations 2-8 it carries the
+        photo's EXIF orientation in an ``eXIf`` chunk. A tool that reads stored pixels
+        (COLMAP) finds mask and photo pixel for pixel; a tool that applies the tag turns
+        both alike. Orientation 1 gives the plain mask.
+    """
+    from .. import orientation as orient
     from ..raster import encode_image
 
-    return encode_image(mask, ".png")
+    o = view_orientation(project, view)
+    if o == 1:
+        return encode_image(mask, ".png")
+    import io
+
+    from PIL import Image
+
+    stored = orient.to_stored(mask, o)
+    exif = Image.Exif()
+    exif[0x0112] = o
+    buf = io.BytesIO()
+    Image.fromarray(stored).save(buf, "PNG", exif=exif.tobytes())
+    return buf.getvalue()
 
 
 def _write_ownership(path: Path, project: Project, files: dict[str, Any]) -> None:

@@ -64,6 +64,9 @@ class View:
         width, height: original size in display geometry, pixels.
         work_width, work_height: size of the working copy trackers see, pixels.
         file_size, mtime_ns: cheap change detection before re-hashing.
+        orientation: EXIF orientation 1-8 of the file (how its stored pixels are turned to
+            display geometry, :mod:`multiview.orientation`); None for projects made before
+            it was recorded (then read from the photo when needed).
     """
 
     id: str
@@ -75,6 +78,7 @@ class View:
     work_height: int
     file_size: int
     mtime_ns: int
+    orientation: int | None = None
 
     @property
     def stem(self) -> str:
@@ -102,6 +106,7 @@ class View:
             "work_height": self.work_height,
             "file_size": self.file_size,
             "mtime_ns": self.mtime_ns,
+            "orientation": self.orientation,
         }
 
     @classmethod
@@ -116,6 +121,7 @@ class View:
             work_height=int(d["work_height"]),
             file_size=int(d["file_size"]),
             mtime_ns=int(d["mtime_ns"]),
+            orientation=int(d["orientation"]) if d.get("orientation") is not None else None,
         )
 
 

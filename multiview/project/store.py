@@ -259,16 +259,18 @@ class Project:
                     work_height=wh,
                     file_size=info.file_size,
                     mtime_ns=info.mtime_ns,
+                    orientation=info.orientation,
                 )
             )
         ids = tuple(v.id for v in views)
+        notes = [f"{i.path.name} has {i.pages} pages; multiview uses the first" for i in infos if i.pages > 1]
         state = ProjectState(
             views=tuple(views),
             ordering=Ordering("name", ids, tuple(None for _ in ids[1:])),
             reference=ids[len(ids) // 2],
             work_max_side=work_max_side,
-            photos_dir=str(Path(photos_dir).resolve()),
-            sections={"skipped_files": [p.name for p in scan.skipped]},
+            photos_dir=os.path.abspath(photos_dir),
+            sections={"skipped_files": [p.name for p in scan.skipped], "photo_notes": notes},
             created=_now(),
             tool_version=__version__,
         )
@@ -845,12 +847,20 @@ def _check_obj_id(obj_id: int) -> None:
         raise ValidationError(f"object id {obj_id!r} must be an integer from 1 to 255")
 
 
+def name_key(name: str) -> str:
+    """How view names are compared: Unicode NFC (a name typed on one system matches the same
+    accented name stored decomposed, NFD, as copied from a Mac) and case-folded."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", str(name)).casefold()
+
+
 def _find_view(views: tuple[View, ...], key: str) -> View:
-    key_l = str(key).lower()
+    key_l = name_key(key)
     for v in views:
-        if v.id.lower() == key_l:
+        if name_key(v.id) == key_l:
             return v
-    matches = [v for v in views if v.stem.lower() == key_l]
+    matches = [v for v in views if name_key(v.stem) == key_l]
     if len(matches) == 1:
         return matches[0]
     names = ", ".join(v.id for v in views[:8]) + (", ..." if len(views) > 8 else "")

@@ -81,8 +81,11 @@ class Workbench:
 
     def view(self, view_id: str):
         """The view with file name ``view_id`` (exact), else :class:`NotFound`."""
+        import unicodedata
+
+        want = unicodedata.normalize("NFC", view_id) if isinstance(view_id, str) else view_id
         for v in self.project.views:
-            if v.id == view_id:
+            if unicodedata.normalize("NFC", v.id) == want:
                 return v
         raise NotFound(f"no view '{view_id}' in this project")
 

@@ -160,3 +160,47 @@ def test_beside_photos_resumes_after_a_kill_between_record_and_file(built, monke
         "realitycapture": 6
     }
     assert len([p for p in photos.iterdir() if p.name.endswith(".mask.png")]) == 6
+
+
+# ----------------------------------------------------------------------------- orientation
+
+
+@pytest.mark.parametrize("o", [3, 6, 7, 8])
+def test_masks_follow_the_stored_pixels_and_carry_the_tag(tmp_path, o) -> None:
+    """COLMAP reads stored pixels: sampled that way the mask must cover the object, for any orientation."""
+    from helpers import textured
+    from PIL import Image, ImageOps
+
+    from multiview import orientation as orient
+    from multiview.project import MaskResult, Project
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    stored_obj = np.zeros((40, 64), bool)
+    stored_obj[5:20, 8:30] = True  # where the object is in the file's stored pixels
+    for i in (1, 2):
+        img = textured(64, 40, i)
+        img[stored_obj] = (250, 250, 250)
+        pil = Image.fromarray(img)
+        exif = pil.getexif()
+        exif[0x0112] = o if i == 1 else 1
+        pil.save(photos / f"IMG_{i}.jpg", exif=exif, quality=95)
+    proj = Project.create(photos, tmp_path / "p")
+    proj.add_object(1)
+    for v in proj.views:
+        o_v = o if v.id == "IMG_1.jpg" else 1
+        display_obj = orient.to_display(stored_obj, o_v)
+        assert (v.width, v.height) == display_obj.shape[::-1] and v.orientation == o_v
+        proj.write_result(MaskResult(1, v.id, display_obj.astype(np.uint8) * 255, tracker="test"))
+    export(proj, tmp_path / "out", ["colmap", "metashape", "realitycapture", "png"])
+    for rel in ("colmap/IMG_1.jpg.png", "metashape/IMG_1_mask.png", "realitycapture/IMG_1.jpg.mask.png"):
+        with Image.open(tmp_path / "out" / rel) as m:
+            assert m.getexif().get(0x0112) == o  # the photo's tag travels with the mask
+            raw = np.asarray(m) == 255  # what a reader of stored pixels sees (COLMAP)
+            shown = np.asarray(ImageOps.exif_transpose(m)) == 255  # what a tag-honouring reader sees
+        assert np.array_equal(raw, stored_obj), rel
+        assert np.array_equal(shown, orient.to_display(stored_obj, o)), rel
+    with Image.open(tmp_path / "out" / "colmap" / "IMG_2.jpg.png") as m:  # no tag: plain mask
+        assert 0x0112 not in m.getexif() and np.array_equal(np.asarray(m) == 255, stored_obj)
+    png = cv2.imread(str(tmp_path / "out" / "1" / "IMG_1.png"), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(png == 255, orient.to_display(stored_obj, o))  # documentation masks: as displayed

@@ -266,3 +266,31 @@ def test_wrong_shape_is_reported_at_its_key(photo_dir: Path, tmp_path: Path, cha
     with pytest.raises(ProjectError, match=where) as info:
         Project.open(p.root)
     assert "\n" not in str(info.value) and "restore it from a backup" in str(info.value)
+
+
+def test_view_names_compare_after_unicode_normalisation(tmp_path: Path) -> None:
+    import unicodedata
+
+    from helpers import textured, write_rgb
+
+    nfd = unicodedata.normalize("NFD", "Madonna_é_1.png")  # as copied from a Mac
+    write_rgb(tmp_path / "ph" / nfd, textured(40, 30, 1))
+    write_rgb(tmp_path / "ph" / "Madonna_é_2.png", textured(40, 30, 2))
+    p = Project.create(tmp_path / "ph", tmp_path / "p")
+    assert nfd in [v.id for v in p.views]  # the name as it is in the folder
+    assert p.view(unicodedata.normalize("NFC", "Madonna_é_1")).id == nfd  # typed NFC finds it
+    assert p.view("MADONNA_É_1.PNG").id == nfd
+
+
+def test_linked_photos_are_named_as_in_the_folder(tmp_path: Path) -> None:
+    from helpers import textured, write_rgb
+
+    write_rgb(tmp_path / "card" / "DSC_441.png", textured(40, 30, 1))
+    write_rgb(tmp_path / "card" / "DSC_442.png", textured(40, 30, 2))
+    (tmp_path / "wall").mkdir()
+    (tmp_path / "wall" / "wall_01.png").symlink_to(tmp_path / "card" / "DSC_441.png")
+    (tmp_path / "wall" / "wall_02.png").symlink_to(tmp_path / "card" / "DSC_442.png")
+    p = Project.create(tmp_path / "wall", tmp_path / "p")
+    assert [v.id for v in p.views] == ["wall_01.png", "wall_02.png"]
+    assert p.view("wall_01").path == tmp_path / "wall" / "wall_01.png"
+    Project.open(p.root)  # the links verify against their targets' content
