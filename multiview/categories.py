@@ -62,7 +62,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
+from .errors import Hint, ValidationError
 
 #: Hatch name -> (DXF pattern name or None for no hatch, description). "solid" is a solid fill.
 HATCHES: dict[str, tuple[str | None, str]] = {
@@ -285,8 +285,8 @@ def resolve(key: str, user: Iterable[Category] = ()) -> Category:
         if c.label.lower() == k:
             return c
     raise ValidationError(
-        f"category '{key}' is unknown; use one of {', '.join(voc)} or define it first "
-        "(`multiview category PROJECT_DIR NAME --color #RRGGBB`)"
+        f"category '{key}' is unknown; use one of {', '.join(voc)} or define it first",
+        hint=Hint(command="multiview category PROJECT_DIR NAME --color #RRGGBB"),
     )
 
 

@@ -158,7 +158,8 @@ def click_preview(
 
     Args:
         image: (h, w, 3) uint8 RGB (not changed).
-        prob: (h, w) float probability 0..1 (mask: ``prob > 0.5``).
+        prob: (h, w) soft mask: float probability 0..1 (mask: ``prob > 0.5``) or uint8
+            0..255 (mask: ``prob >= 128``).
         point: the click ``(x, y)`` in ``image`` pixels, drawn as a green dot, or None.
 
     Returns:
@@ -167,7 +168,7 @@ def click_preview(
     import cv2
 
     out = image.copy()
-    overlay_mask(out, prob > 0.5, color, alpha=0.5)
+    overlay_mask(out, prob >= 128 if prob.dtype == np.uint8 else prob > 0.5, color, alpha=0.5)
     if point is not None:
         p = (round(point[0]), round(point[1]))
         cv2.circle(out, p, 6, (255, 255, 255), -1)

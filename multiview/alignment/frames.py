@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import AlignmentError, ValidationError
+from ..errors import ALIGN, AlignmentError, ValidationError
 from ..geometry import apply_h, compose, invert, warp_image, warp_prob
 from ..plane import PlaneCanvas, ViewMapping, footprint_canvas, mappings
 from ..raster import resize_prob, scale_between
@@ -99,7 +99,7 @@ class PseudoVideo:
 
     def _setup_canvas(self) -> None:
         if not self.project.registrations:
-            raise AlignmentError("aligned frames need registrations; run `multiview align` first")
+            raise AlignmentError("aligned frames need registered views; register the views first", hint=ALIGN)
         maps = mappings(self.project)
         canvas = footprint_canvas(
             self.project.reference.size,

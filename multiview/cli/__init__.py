@@ -1,6 +1,7 @@
 """The ``multiview`` command line: one module per command, a thin layer over the library.
 
-Library errors (:class:`multiview.MultiviewError`) become one-line messages and
+Library errors (:class:`multiview.MultiviewError`) become one-line messages (the
+message, then its hint's option or command: :func:`multiview.errors.cli_message`) and
 exit status 1; usage errors exit with 2 (click's convention); Ctrl-C exits with 130
 and keeps the last complete state of the project.
 """
@@ -12,7 +13,7 @@ import logging
 import click
 
 from .. import __version__
-from ..errors import MultiviewError
+from ..errors import MultiviewError, cli_message
 
 
 class MultiviewGroup(click.Group):
@@ -22,7 +23,7 @@ class MultiviewGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MultiviewError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(cli_message(exc)) from exc
         except KeyboardInterrupt:
             click.echo("interrupted; the project keeps its last complete state", err=True)
             ctx.exit(130)

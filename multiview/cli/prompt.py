@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
 
 from .options import open_project, parse_box, parse_xy, project_arg, sam2_kwargs, sam2_options
 
@@ -123,24 +128,23 @@ def command(
 
 
 def _show_candidates(
-    proj,
+    proj: Project,
     view: str,
     obj_id: int,
     point: tuple[float, float],
     candidate: int | None,
     preview_dir: Path | None,
-    options: dict,
+    options: dict[str, Any],
     quiet: bool,
 ) -> None:
     """Print SAM 2's three candidates for a first click and write their pictures (if a model is usable)."""
-    from ..errors import CheckpointError
-    from ..tracking.sam2.checkpoints import DEFAULT_MODEL, default_checkpoint, missing_message
+    from ..tracking.sam2.checkpoints import DEFAULT_MODEL, missing_checkpoint, resolve_checkpoint
 
     name = options.get("model", DEFAULT_MODEL)
-    ckpt = options.get("checkpoint") or default_checkpoint(name)
-    if not Path(ckpt).is_file():
+    ckpt = resolve_checkpoint(name, options.get("checkpoint"))
+    if not ckpt.is_file():
         if candidate is not None:
-            raise CheckpointError(missing_message(name, Path(ckpt)))
+            raise missing_checkpoint(name, ckpt, given=options.get("checkpoint") is not None)
         if not quiet:
             click.echo(
                 f"(no SAM 2 candidates: checkpoint '{ckpt}' is missing; "
@@ -150,22 +154,20 @@ def _show_candidates(
         return
     from .. import atomic
     from ..draw import click_preview
-    from ..tracking.sam2.candidates import click_candidates
+    from ..geometry import apply_h
+    from ..raster import scale_between
+    from ..tracking.interactive import candidates
     from ..tracking.sam2.tracker import Sam2Tracker
 
     v = proj.view(view)
-    tracker = Sam2Tracker(**options)
-    session = tracker.session(proj)
-    video = session.frames.video
-    i = video.index_of(v.id)
-    fx, fy = video.points_to_frame(i, [point])[0]
-    cands = click_candidates(session, i, (fx, fy))
+    cands = candidates(proj, v.id, point, Sam2Tracker(**options))
     out = preview_dir or proj.cache_dir("sam2") / "candidates"
-    image = session.frames.image(i)
+    image = proj.working_image(v)
+    wx, wy = apply_h(scale_between(v.size, v.work_size), np.array([point]))[0]
     color = proj.object(obj_id).color if any(o.id == obj_id for o in proj.objects) else (230, 25, 75)
     for c in cands:
         f = out / f"{v.stem}_obj{obj_id}_c{c.index}.png"
-        atomic.write_image(f, click_preview(image, c.prob, color, (fx, fy)))
+        atomic.write_image(f, click_preview(image, c.prob, color, (wx, wy)))
         if not quiet:
             tags = [t for t, on in (("best", c.best), ("chosen", c.index == candidate)) if on]
             click.echo(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import atomic
-from ..errors import ExportError, ProjectExistsError, ValidationError
+from ..errors import OVERWRITE, TRACK, ExportError, ProjectExistsError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plane import Scale
@@ -210,7 +210,8 @@ def check_export_target(project: Project, out: Path, overwrite: bool) -> None:
         return  # an empty folder holds nothing to lose
     if not overwrite:
         raise ProjectExistsError(
-            f"export folder '{out}' already exists; choose another folder or replace that previous export (overwrite)"
+            f"export folder '{out}' already exists; choose another folder or replace that previous export",
+            hint=OVERWRITE,
         )
     problem = previous_export_problem(out)
     if problem is not None:
@@ -265,7 +266,7 @@ def export(
     for oid in ids:
         project.object(oid)
     if not any(project.has_result(oid, v.id) for oid in ids for v in project.views):
-        raise ExportError("the project has no tracked masks to export; run `multiview track` first")
+        raise ExportError("the project has no tracked masks to export; track the objects first", hint=TRACK)
     out = Path(out)
     check_export_target(project, out, overwrite)
     counts: dict[str, int] = {}

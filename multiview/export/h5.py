@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import atomic
-from ..errors import ProjectError, ProjectExistsError
+from ..errors import OVERWRITE, ProjectError, ProjectExistsError
 from .base import ExportOptions, iter_view_masks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,7 +116,7 @@ def write_h5(
     path = Path(path)
     refuse_protected(path, protected_paths(project), "HDF5 file")
     if path.exists() and not overwrite:
-        raise ProjectExistsError(f"output '{path}' already exists; choose another name or replace it (overwrite)")
+        raise ProjectExistsError(f"output '{path}' already exists; choose another name or replace it", hint=OVERWRITE)
     if path.exists() and (not path.is_file() or _magic(path) != b"\x89HDF\r\n\x1a\n"):
         raise ProjectExistsError(f"'{path}' is not an HDF5 file, so it was kept; choose another name")
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]

@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import atomic
-from ..errors import ExportError, PhotoSetError, ProjectExistsError, ValidationError
+from ..errors import TRACK, ExportError, PhotoSetError, ProjectExistsError, ValidationError
 from ..safety import BESIDE_PHOTOS_MANIFEST, file_sha256
 from .base import ExportOptions, iter_view_masks
 
@@ -211,7 +211,7 @@ def export_beside_photos(
         raise PhotoSetError(f"photo folder '{folder}' is missing; put it back or relink the project to its new place")
     with_result = {v.id for v in project.views if any(project.has_result(o, v.id) for o in ids)}
     if not with_result:
-        raise ExportError("the project has no tracked masks to export; run `multiview track` first")
+        raise ExportError("the project has no tracked masks to export; track the objects first", hint=TRACK)
     record_path = folder / BESIDE_PHOTOS_MANIFEST
     try:
         owned = _read_ownership(record_path)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..errors import AlignmentError, ValidationError
+from ..errors import ALIGN, AlignmentError, ValidationError
 from ..geometry import apply_h, compose, corners, invert, polygon_area, warp_image, warp_prob
 from ..raster import scale_between
 from .areas import plane_area
@@ -113,7 +113,8 @@ class ViewMapping:
         """
         if not reg.ok or reg.H_ref_from_view is None:
             raise AlignmentError(
-                f"view '{view.id}' is not registered ({reg.reason or reg.status}); run `multiview align`"
+                f"view '{view.id}' is not registered ({reg.reason or reg.status}); register the views first",
+                hint=ALIGN,
             )
         return cls(view.id, view.size, view.work_size, tuple(ref_size), reg.H_ref_from_view)  # type: ignore[arg-type]
 
@@ -332,7 +333,7 @@ def mapping(project: Project, view: View | str) -> ViewMapping:
     v = project.view(view if isinstance(view, str) else view.id)
     reg = project.registrations.get(v.id)
     if reg is None:
-        raise AlignmentError(f"view '{v.id}' is not registered; run `multiview align` first")
+        raise AlignmentError(f"view '{v.id}' is not registered; register the views first", hint=ALIGN)
     return ViewMapping.from_registration(reg, v, project.reference.size)
 
 

@@ -31,7 +31,16 @@ import numpy as np
 
 from .. import atomic
 from ..categories import Category, resolve
-from ..errors import PhotoError, ProjectBusyError, ProjectError, ProjectExistsError, ValidationError
+from ..errors import (
+    OVERWRITE,
+    TRACK,
+    Hint,
+    PhotoError,
+    ProjectBusyError,
+    ProjectError,
+    ProjectExistsError,
+    ValidationError,
+)
 from ..loading import file_sha256, probe_photos, read_photo, scan_photos
 from ..raster import working_size
 from .model import (
@@ -231,7 +240,8 @@ class Project:
             if not overwrite:
                 raise ProjectExistsError(
                     f"project folder '{root}' already exists and is not empty; "
-                    "choose another folder or replace that previous project (overwrite)"
+                    "choose another folder or replace that previous project",
+                    hint=OVERWRITE,
                 )
             problem = previous_project_problem(root)
             if problem is not None:
@@ -304,7 +314,8 @@ class Project:
         f = root / PROJECT_FILE
         if not f.is_file():
             raise ProjectError(
-                f"'{root}' is not a multiview project (no {PROJECT_FILE}); create one with `multiview init`"
+                f"'{root}' is not a multiview project (no {PROJECT_FILE}); create a project from the photos first",
+                hint=Hint(command="multiview init PHOTOS_DIR PROJECT_DIR"),
             )
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
@@ -507,7 +518,8 @@ class Project:
                 if not wait:
                     raise ProjectBusyError(
                         f"another tracking run ({other}) is writing masks in project '{self.root}'; "
-                        "wait for it to finish, or ask to wait for it (--wait)"
+                        "wait for it to finish, or let this run wait for it",
+                        hint=Hint(option="--wait"),
                     ) from None
                 if on_wait is not None:
                     on_wait(other)
@@ -774,7 +786,7 @@ class Project:
                 prob = z["prob"]
                 valid = z["valid"] if "valid" in z.files else None
         except (OSError, ValueError, KeyError) as exc:
-            raise ProjectError(f"result file '{f}' is damaged ({exc}); re-run `multiview track`") from exc
+            raise ProjectError(f"result file '{f}' is damaged ({exc}); track the object again", hint=TRACK) from exc
         return MaskResult(
             obj_id=obj_id,
             view_id=vid,

@@ -44,11 +44,11 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..geometry import mask_iou
-from ..plane import PlaneCanvas, ViewMapping, mappings, reference_canvas, result_areas, warp_result_to_ref
+from ..plane import Areas, PlaneCanvas, ViewMapping, mappings, reference_canvas, result_areas, warp_result_to_ref
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plane import Scale
-    from ..project import Project
+    from ..project import MaskResult, Project
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,170 @@ def _margin(value: float, threshold: float, worst: float) -> float:
     return 1.0 if span <= 0 else float(min(1.0, max(0.0, abs(value - threshold) / span)))
 
 
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one check says about one object on one view.
+
+    Attributes:
+        reasons: failed-check descriptions (each makes the row drifted).
+        notes: skipped-check explanations.
+        severity: the check's share of :attr:`ObjectViewStats.severity` (0 when it passed).
+    """
+
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    severity: float = 0.0
+
+
+@dataclass(frozen=True)
+class IouOutcome(CheckOutcome):
+    """The ``iou`` check (see the module docstring).
+
+    Attributes:
+        iou: reference-plane IoU with ``iou_with`` over the pixels both views see, or None.
+        iou_with: the prompted view compared to, or None.
+        visible: share 0..1 of that prompted view's mask inside this view, or None when unknown.
+    """
+
+    iou: float | None = None
+    iou_with: str | None = None
+    visible: float | None = None
+
+
+@dataclass(frozen=True)
+class AreaOutcome(CheckOutcome):
+    """The ``area`` check: ``ratio`` of the area to the neighbours' median, or None when not compared."""
+
+    ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """First-pass measurements of one object on one view that has a result.
+
+    Attributes:
+        index, view_id, obj_id, prompted: the row.
+        tracker, source_view, score, present_score: from the stored result.
+        areas: view, reference-plane and cm² areas.
+        kind, value: the area the ``area`` check compares: ``"ref"`` (reference-plane pixels)
+            when the view is registered, else ``"frac"`` (share of the photo).
+        absent: empty mask, or object-present score below ``min_present``.
+        score_check, iou_check: the checks that need only this view.
+    """
+
+    index: int
+    view_id: str
+    obj_id: int
+    prompted: bool
+    tracker: str
+    source_view: str | None
+    score: float | None
+    present_score: float | None
+    areas: Areas
+    kind: str
+    value: float
+    absent: bool
+    score_check: CheckOutcome
+    iou_check: IouOutcome
+
+
+def check_score(score: float | None, th: DriftThresholds) -> CheckOutcome:
+    """``score``: a predicted mask score below ``min_score``."""
+    if score is not None and score < th.min_score:
+        return CheckOutcome(
+            reasons=(f"low score {score:.2f} < {th.min_score:.2f}",),
+            severity=1.0 + _margin(score, th.min_score, 0.0),
+        )
+    return CheckOutcome()
+
+
+def check_iou(
+    result: MaskResult,
+    src: str | None,
+    vmap: ViewMapping | None,
+    sources: _Sources,
+    canvas: PlaneCanvas,
+    absent: bool,
+    th: DriftThresholds,
+) -> IouOutcome:
+    """``iou``: this view's mask against the prompted view ``src``'s, on the reference plane."""
+    if src is None:
+        return IouOutcome(notes=("no prompted view to compare: IoU skipped",))
+    if vmap is None:
+        return IouOutcome(notes=("no registration: IoU skipped",))
+    s = sources.get(result.obj_id, src)
+    if s is None:
+        return IouOutcome(notes=(f"{src} is not registered or has no mask: IoU skipped",))
+    prob, known = warp_result_to_ref(vmap, result, canvas)
+    mask = prob >= 0.5
+    smask, sknown = s
+    n_src = np.count_nonzero(smask)
+    visible = float(np.count_nonzero(smask & known)) / n_src if n_src else None
+    common = known & sknown
+    if not (mask & common).any() and not (smask & common).any():
+        return IouOutcome(notes=(f"object outside the area {src} and this view share: IoU skipped",), visible=visible)
+    iou = mask_iou(mask, smask, common)
+    if iou < th.min_iou and not absent:
+        return IouOutcome(
+            reasons=(f"IoU {iou:.2f} < {th.min_iou:.2f} with {src}",),
+            severity=1.0 + _margin(iou, th.min_iou, 0.0),
+            iou=iou,
+            iou_with=src,
+            visible=visible,
+        )
+    return IouOutcome(iou=iou, iou_with=src, visible=visible)
+
+
+def check_absent(row: Measured, neighbours: Sequence[Measured], th: DriftThresholds) -> CheckOutcome:
+    """``absent``: an object that disappears where it should be seen (``row.absent`` only)."""
+    what = "empty mask" if row.areas.px == 0 else f"object-present score {row.present_score:.2f}"
+    vis = row.iou_check.visible
+    if vis is not None:
+        expected = vis > th.min_expected_visible
+        why = f"{vis:.0%} of the prompted mask falls in this view"
+    else:
+        expected = any(not n.absent for n in neighbours)
+        why = "no neighbour shows it either"
+    if expected:
+        return CheckOutcome(reasons=(f"object lost ({what})",), severity=2.0)
+    return CheckOutcome(notes=(f"object out of sight ({what}; {why})",))
+
+
+def check_area(row: Measured, neighbours: Sequence[Measured], th: DriftThresholds) -> AreaOutcome:
+    """``area``: a sudden area change against the median of the neighbours that show the object."""
+    vis = row.iou_check.visible
+    if vis is not None and vis < th.min_visible_for_area:
+        return AreaOutcome(notes=(f"object {vis:.0%} inside this view: area check skipped",))
+    same = [
+        n.value
+        for n in neighbours
+        if not n.absent
+        and n.kind == row.kind
+        and n.value > 0
+        and (n.iou_check.visible is None or n.iou_check.visible >= th.min_visible_for_area)
+    ]
+    if not same or row.value <= 0:
+        return AreaOutcome()
+    ratio = row.value / float(np.median(same))
+    if ratio > th.max_area_ratio or ratio < 1.0 / th.max_area_ratio:
+        unit = "reference-plane area" if row.kind == "ref" else "area (photo fraction)"
+        lr = abs(math.log(ratio))
+        return AreaOutcome(
+            reasons=(f"{unit} x{ratio:.2f} vs neighbours (limit x{th.max_area_ratio:g})",),
+            severity=1.0 + _margin(lr, math.log(th.max_area_ratio), 2 * math.log(th.max_area_ratio)),
+            ratio=ratio,
+        )
+    return AreaOutcome(ratio=ratio)
+
+
+def _nearest_prompted(result: MaskResult, index: int, prompted: list[str], order: dict[str, int]) -> str | None:
+    """The prompted view a result is compared to: its source view, else the nearest in pseudo-video order."""
+    src = result.source_view if result.source_view in prompted else None
+    if src is None and prompted:
+        src = min(prompted, key=lambda s: (abs(order[s] - index), order[s]))
+    return src
+
+
 def review(
     project: Project,
     obj_ids: Sequence[int] | None = None,
@@ -248,7 +412,9 @@ def review(
     """Measure every stored result and flag drifted views (see the module docstring).
 
     Reads one result at a time (plus the prompted views' masks on a small canvas),
-    so memory does not grow with the number of views.
+    so memory does not grow with the number of views. The checks are
+    :func:`check_score` and :func:`check_iou` (first pass, per view), then
+    :func:`check_absent` or :func:`check_area` (second pass, against the neighbours).
 
     Args:
         obj_ids: objects to review (default: all).
@@ -271,124 +437,89 @@ def review(
     prompted = {oid: sorted({p.view_id for p in project.prompts_for(oid)}, key=order.__getitem__) for oid in ids}
 
     # First pass: per-row measures and the checks that need only this view.
-    raw: list[dict] = []
+    rows: list[Measured | ObjectViewStats] = []
     for i, v in enumerate(views):
         if progress is not None:
             progress(i, len(views), v.id)
         vmap = maps.get(v.id)
         for oid in ids:
+            is_prompted = v.id in prompted[oid]
             r = project.read_result(oid, v.id)
-            row: dict = {"index": i, "view_id": v.id, "obj_id": oid, "prompted": v.id in prompted[oid]}
             if r is None:
-                row.update(has_result=False, notes=["no result: run `multiview track`"])
-                raw.append(row)
+                rows.append(
+                    ObjectViewStats(i, v.id, oid, has_result=False, prompted=is_prompted, notes=(NO_RESULT_NOTE,))
+                )
                 continue
             areas = result_areas(r, v, vmap, scale)
-            row.update(
-                has_result=True,
-                tracker=r.tracker,
-                source_view=r.source_view,
-                area_px=areas.px,
-                area_ref_px=areas.ref_px,
-                area_cm2=areas.cm2,
-                score=r.score,
-                present_score=r.present_score,
-                reasons=[],
-                notes=[],
-                severity=0.0,
-                visible=None,
-                measure=("ref", areas.ref_px)
-                if areas.ref_px is not None
-                else ("frac", areas.px / (v.width * v.height)),
-            )
             absent = areas.px == 0 or (r.present_score is not None and r.present_score < th.min_present)
-            row["absent"] = absent
-            if r.score is not None and r.score < th.min_score:
-                row["reasons"].append(f"low score {r.score:.2f} < {th.min_score:.2f}")
-                row["severity"] += 1.0 + _margin(r.score, th.min_score, 0.0)
-            # IoU with the nearest prompted view, in the reference plane.
-            if row["prompted"]:
-                row["notes"].append("prompted view")
+            if is_prompted:
+                iou_check = IouOutcome(notes=("prompted view",))
             else:
-                src = r.source_view if r.source_view in prompted[oid] else None
-                if src is None and prompted[oid]:
-                    src = min(prompted[oid], key=lambda s: (abs(order[s] - i), order[s]))
-                if src is None:
-                    row["notes"].append("no prompted view to compare: IoU skipped")
-                elif vmap is None:
-                    row["notes"].append("no registration: IoU skipped")
-                else:
-                    s = sources.get(oid, src)
-                    if s is None:
-                        row["notes"].append(f"{src} is not registered or has no mask: IoU skipped")
-                    else:
-                        prob, known = warp_result_to_ref(vmap, r, canvas)
-                        mask = prob >= 0.5
-                        smask, sknown = s
-                        n_src = np.count_nonzero(smask)
-                        row["visible"] = float(np.count_nonzero(smask & known)) / n_src if n_src else None
-                        common = known & sknown
-                        if not (mask & common).any() and not (smask & common).any():
-                            row["notes"].append(f"object outside the area {src} and this view share: IoU skipped")
-                        else:
-                            iou = mask_iou(mask, smask, common)
-                            row.update(iou=iou, iou_with=src)
-                            if iou < th.min_iou and not absent:
-                                row["reasons"].append(f"IoU {iou:.2f} < {th.min_iou:.2f} with {src}")
-                                row["severity"] += 1.0 + _margin(iou, th.min_iou, 0.0)
-            raw.append(row)
+                src = _nearest_prompted(r, i, prompted[oid], order)
+                iou_check = check_iou(r, src, vmap, sources, canvas, absent, th)
+            kind, value = ("frac", areas.px / (v.width * v.height)) if areas.ref_px is None else ("ref", areas.ref_px)
+            rows.append(
+                Measured(
+                    index=i,
+                    view_id=v.id,
+                    obj_id=oid,
+                    prompted=is_prompted,
+                    tracker=r.tracker,
+                    source_view=r.source_view,
+                    score=r.score,
+                    present_score=r.present_score,
+                    areas=areas,
+                    kind=kind,
+                    value=value,
+                    absent=absent,
+                    score_check=check_score(r.score, th),
+                    iou_check=iou_check,
+                )
+            )
 
-    # Second pass: checks against the neighbours (area change, disappearance).
+    # Second pass: checks against the neighbours (disappearance, area change).
+    second: dict[tuple[str, int], CheckOutcome] = {}
     for oid in ids:
-        seq = [row for row in raw if row["obj_id"] == oid and row["has_result"]]
-        for k, row in enumerate(seq):
-            lo, hi = max(0, k - th.neighbours), k + th.neighbours + 1
-            nbrs = [n for n in seq[lo:hi] if n is not row]
-            present_nbrs = [n for n in nbrs if not n["absent"]]
-            if row["absent"]:
-                what = "empty mask" if row["area_px"] == 0 else f"object-present score {row['present_score']:.2f}"
-                vis = row["visible"]
-                if vis is not None:
-                    expected = vis > th.min_expected_visible
-                    why = f"{vis:.0%} of the prompted mask falls in this view"
-                else:
-                    expected = bool(present_nbrs)
-                    why = "no neighbour shows it either"
-                if expected:
-                    row["reasons"].append(f"object lost ({what})")
-                    row["severity"] += 2.0
-                else:
-                    row["notes"].append(f"object out of sight ({what}; {why})")
-                continue
-            vis = row["visible"]
-            if vis is not None and vis < th.min_visible_for_area:
-                row["notes"].append(f"object {vis:.0%} inside this view: area check skipped")
-                continue
-            kind, value = row["measure"]
-            same = [
-                n["measure"][1]
-                for n in present_nbrs
-                if n["measure"][0] == kind
-                and n["measure"][1] > 0
-                and (n["visible"] is None or n["visible"] >= th.min_visible_for_area)
-            ]
-            if not same or value <= 0:
-                continue
-            ratio = value / float(np.median(same))
-            row["area_ratio"] = ratio
-            if ratio > th.max_area_ratio or ratio < 1.0 / th.max_area_ratio:
-                unit = "reference-plane area" if kind == "ref" else "area (photo fraction)"
-                row["reasons"].append(f"{unit} x{ratio:.2f} vs neighbours (limit x{th.max_area_ratio:g})")
-                lr = abs(math.log(ratio))
-                row["severity"] += 1.0 + _margin(lr, math.log(th.max_area_ratio), 2 * math.log(th.max_area_ratio))
+        seq = [m for m in rows if isinstance(m, Measured) and m.obj_id == oid]
+        for k, m in enumerate(seq):
+            nbrs = [n for n in seq[max(0, k - th.neighbours) : k + th.neighbours + 1] if n is not m]
+            second[(m.view_id, oid)] = check_absent(m, nbrs, th) if m.absent else check_area(m, nbrs, th)
 
-    rows = []
-    for row in raw:
-        for key in ("measure", "absent", "visible"):
-            row.pop(key, None)
-        reasons = tuple(row.pop("reasons", ()))
-        notes = tuple(row.pop("notes", ()))
-        rows.append(ObjectViewStats(**row, reasons=reasons, notes=notes, drift=bool(reasons)))
-    report = ReviewReport(tuple(rows), th, scale)
-    log.info("review: %d row(s), %d drifted", len(rows), len(report.drifted()))
+    out = tuple(r if isinstance(r, ObjectViewStats) else _stats(r, second[(r.view_id, r.obj_id)]) for r in rows)
+    report = ReviewReport(out, th, scale)
+    log.info("review: %d row(s), %d drifted", len(out), len(report.drifted()))
     return report
+
+
+#: Note on a row without a stored result.
+NO_RESULT_NOTE = "no result yet: track the object"
+
+
+def _stats(m: Measured, neighbour_check: CheckOutcome) -> ObjectViewStats:
+    """The row of a measured result, its checks combined in order (score, IoU, then absence or area)."""
+    checks = (m.score_check, m.iou_check, neighbour_check)
+    reasons = tuple(r for c in checks for r in c.reasons)
+    severity = 0.0
+    for c in checks:
+        severity += c.severity
+    return ObjectViewStats(
+        index=m.index,
+        view_id=m.view_id,
+        obj_id=m.obj_id,
+        has_result=True,
+        prompted=m.prompted,
+        tracker=m.tracker,
+        source_view=m.source_view,
+        area_px=m.areas.px,
+        area_ref_px=m.areas.ref_px,
+        area_cm2=m.areas.cm2,
+        score=m.score,
+        present_score=m.present_score,
+        iou=m.iou_check.iou,
+        iou_with=m.iou_check.iou_with,
+        area_ratio=neighbour_check.ratio if isinstance(neighbour_check, AreaOutcome) else None,
+        drift=bool(reasons),
+        reasons=reasons,
+        notes=tuple(n for c in checks for n in c.notes),
+        severity=severity,
+    )

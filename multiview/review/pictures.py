@@ -42,7 +42,7 @@ from ..draw import (
     text_width,
     wrap_text,
 )
-from ..errors import ProjectExistsError, ValidationError
+from ..errors import OVERWRITE, ProjectExistsError, ValidationError
 from ..geometry import apply_h
 from ..loading import read_photo
 from ..raster import resize_prob, scale_between
@@ -402,7 +402,7 @@ def check_picture_target(project: Project, path: Path, overwrite: bool) -> None:
     if not path.exists():
         return
     if not overwrite:
-        raise ProjectExistsError(f"picture '{path}' already exists; choose another name or replace it (overwrite)")
+        raise ProjectExistsError(f"picture '{path}' already exists; choose another name or replace it", hint=OVERWRITE)
     if not path.is_file():
         raise ProjectExistsError(f"picture '{path}' is a folder; choose a file name")
     with open(path, "rb") as f:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import TrackingError
+from ..errors import PROMPT, TrackingError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import MaskResult, Project
@@ -101,7 +101,7 @@ def run_tracking(
         ProjectBusyError: another tracking run holds the project and ``wait`` is False.
     """
     if not project.prompts:
-        raise TrackingError("the project has no prompts yet; add one with `multiview prompt` first")
+        raise TrackingError("the project has no prompts yet; mark an object on a view first", hint=PROMPT)
     done = 0
     with project.tracking_lock(wait=wait, holder=holder or f"{tracker.name} tracking", on_wait=on_wait):
         project.reload()  # prompts added while waiting count

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import TrackingError
+from ..errors import ALIGN, PROMPT, TrackingError
 from ..geometry import apply_h
 from ..plane import ViewMapping, mapping_key, mappings, warp_between
 from ..raster import resize_prob, scale_between
@@ -154,19 +154,19 @@ class HomographyTracker:
                 same prompt and the same homographies are skipped.
 
         Raises:
-            TrackingError: no registration (run ``multiview align``), no prompt for an object.
+            TrackingError: no registration (``multiview align``), no prompt for an object.
         """
 
         regs = project.registrations
         if not regs:
-            raise TrackingError("the homography tracker needs registered views; run `multiview align` first")
+            raise TrackingError("the homography tracker needs registered views; register the views first", hint=ALIGN)
         maps = mappings(project)
         ids = obj_ids if obj_ids is not None else sorted({p.obj_id for p in project.prompts})
         order = [v.id for v in project.views]
         for oid in ids:
             prompts = project.prompts_for(obj_id=oid)
             if not prompts:
-                raise TrackingError(f"object {oid} has no prompt; add one with `multiview prompt`")
+                raise TrackingError(f"object {oid} has no prompt; mark it on a view first", hint=PROMPT)
             latest: dict[str, Prompt] = {}
             for p in prompts:
                 if p.view_id not in latest or p.id > latest[p.view_id].id:
@@ -174,8 +174,7 @@ class HomographyTracker:
             usable = {v: p.id for v, p in latest.items() if v in maps}
             if not usable:
                 raise TrackingError(
-                    f"object {oid}: every prompted view is unregistered; prompt a registered view "
-                    "(see `multiview align`)"
+                    f"object {oid}: every prompted view is unregistered; mark it on a registered view", hint=PROMPT
                 )
             for v, p in latest.items():
                 if v not in usable:

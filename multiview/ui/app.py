@@ -2,7 +2,8 @@
 
 Routes (all JSON unless noted; errors are ``{"error": message}`` with 400 for a
 refused input, 404 for an unknown view/object/prompt, 409 while a job runs here or a
-tracking run holds the project in another process)::
+tracking run holds the project in another process; an error that one control fixes adds
+``"hint": {"field": ..., "action": ..., "command": ...}``, see :class:`multiview.errors.Hint`)::
 
     GET    /                                  the page (static/index.html)
     GET    /static/{file}                     the page's own files only
@@ -42,7 +43,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import MultiviewError, ProjectBusyError, ProjectExistsError, ValidationError
+from ..errors import Hint, MultiviewError, ProjectBusyError, ProjectExistsError, ValidationError
 from .guard import LOCAL_HOSTS, LocalGuard
 from .jobs import JobBusyError
 from .workbench import NotFound, Workbench
@@ -53,8 +54,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, exc: BaseException | None = None) -> JSONResponse:
+    """``{"error": message}``, plus ``"hint"`` (:meth:`multiview.errors.Hint.to_json`) when the error has one."""
+    body: dict[str, Any] = {"error": message}
+    hint = getattr(exc, "hint", None)
+    if isinstance(hint, Hint):
+        body["hint"] = hint.to_json()
+    return JSONResponse(body, status_code=status)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -152,13 +158,13 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
             color = (await call(wb._object, d["obj_id"])).color
         out = []
         for c in cands:
-            png = await call(wb.mask_png, c["prob"], d["view"], d.get("size", 1024), color)
+            png = await call(wb.mask_png, c.prob, d["view"], d.get("size", 1024), color)
             out.append(
                 {
-                    "index": c["index"],
-                    "score": c["score"],
-                    "best": c["best"],
-                    "area": c["area"],
+                    "index": c.index,
+                    "score": c.score,
+                    "best": c.best,
+                    "area": c.area,
                     "overlay": "data:image/png;base64," + base64.b64encode(png).decode(),
                 }
             )
@@ -233,19 +239,19 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
     ]
 
     async def not_found(request: Request, exc: NotFound) -> Response:
-        return _error(404, str(exc))
+        return _error(404, str(exc), exc)
 
     async def refused(request: Request, exc: ValidationError) -> Response:
-        return _error(400, str(exc))
+        return _error(400, str(exc), exc)
 
     async def busy(request: Request, exc: JobBusyError) -> Response:
-        return _error(409, str(exc))
+        return _error(409, str(exc), exc)
 
     async def exists(request: Request, exc: ProjectExistsError) -> Response:
-        return _error(409, str(exc))
+        return _error(409, str(exc), exc)
 
     async def library(request: Request, exc: MultiviewError) -> Response:
-        return _error(400, str(exc))
+        return _error(400, str(exc), exc)
 
     async def http(request: Request, exc: HTTPException) -> Response:
         return _error(exc.status_code, exc.detail or "error")

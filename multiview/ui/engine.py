@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TrackingError
 from ..tracking import get_tracker
+from ..tracking.interactive import CandidateMask, candidates, preview_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import MaskResult, Project
@@ -40,18 +40,19 @@ def choose_engine(engine: str, sam2_options: dict[str, Any]) -> EngineInfo:
     Raises:
         TrackingError: unknown engine, or ``sam2`` without a checkpoint.
     """
-    from ..tracking.sam2.checkpoints import DEFAULT_MODEL, default_checkpoint, missing_message
+    from ..tracking.sam2.checkpoints import DEFAULT_MODEL, missing_checkpoint, resolve_checkpoint
 
     if engine not in ENGINES:
         raise TrackingError(f"engine '{engine}' is unknown; use one of {', '.join(ENGINES)}")
     model = sam2_options.get("model", DEFAULT_MODEL)
-    ckpt = Path(sam2_options.get("checkpoint") or default_checkpoint(model))
+    given = sam2_options.get("checkpoint")
+    ckpt = resolve_checkpoint(model, given)
     if engine == "homography":
         return EngineInfo("homography", "homography tracker (chosen); clicks and boxes become masks by GrabCut")
     if ckpt.is_file():
         return EngineInfo("sam2", f"SAM 2 ({model}, {ckpt.name})")
     if engine == "sam2":
-        raise TrackingError(missing_message(model, ckpt))
+        raise missing_checkpoint(model, ckpt, given=given is not None)
     return EngineInfo(
         "homography",
         f"homography tracker: no SAM 2 checkpoint at {ckpt} "
@@ -71,81 +72,27 @@ class Engine:
         self.info = info
         self.options = dict(sam2_options) if info.name == "sam2" else {}
         self.tracker = get_tracker(info.name, **self.options)
+        #: held while the tracker's model runs (a propagation, a click): one at a time
         self.model_lock = threading.Lock()
-        self._session = None
 
     @property
     def name(self) -> str:
         return self.info.name
 
-    def _sam2_session(self, project: Project):
-        if self._session is None:
-            self._session = self.tracker.session(project)  # type: ignore[attr-defined]
-        return self._session
-
     def view_mask(self, project: Project, obj_id: int, view_id: str) -> MaskResult | None:
-        """The mask the object's prompts on ``view_id`` give on that view, at once.
-
-        sam2: the view's prompts are given to a scratch SAM 2 state (cached image
-        features, prompt encoder + decoder only). homography: the tracker itself makes
-        the prompted view's mask (GrabCut for clicks and boxes). The next tracking run
-        replaces it with the propagated result.
-        """
-        prompts = sorted(project.prompts_for(obj_id, view_id), key=lambda p: p.id)
-        if not prompts:
-            return None
-        if self.name == "homography":
-            for r in self.tracker.run(project, obj_ids=[obj_id], full=True):
-                if r.view_id == view_id:
-                    return r
-            return None
-        from ..project import MaskResult
-
+        """The mask the object's prompts on ``view_id`` give on that view, at once
+        (:func:`multiview.tracking.interactive.preview_mask`)."""
         with self.model_lock:
-            session = self._sam2_session(project)
-            session.reset_object(obj_id)
-            fm = None
-            for p in prompts:
-                fm = self.tracker.apply_prompt(session, p, project)  # type: ignore[attr-defined]
-            session.reset_object(obj_id)
-        video = session.frames.video
-        prob, valid = video.to_view(fm.frame, fm.prob)
-        return MaskResult(
-            obj_id,
-            view_id,
-            prob,
-            valid,
-            fm.score,
-            fm.present_score,
-            "sam2",
-            None,
-            {"preview": True, "image_size": session.predictor.image_size},
-        )
+            return preview_mask(project, view_id, obj_id, self.tracker)
 
-    def candidates(self, project: Project, view_id: str, point: tuple[float, float]) -> list[dict[str, Any]]:
-        """SAM 2's three candidate masks for a first single click (original-photo pixels).
-
-        Returns:
-            One dict per candidate: ``index``, ``score``, ``best``, ``area`` (frame pixels),
-            ``prob`` ((work_h, work_w) uint8 at the view's working size).
+    def candidates(self, project: Project, view_id: str, point: tuple[float, float]) -> list[CandidateMask]:
+        """SAM 2's three candidate masks for a first single click (original-photo pixels)
+        (:func:`multiview.tracking.interactive.candidates`).
 
         Raises:
             TrackingError: the engine is not sam2.
         """
         if self.name != "sam2":
             raise TrackingError("candidate masks need SAM 2; this workbench uses the homography tracker")
-        import numpy as np
-
-        from ..tracking.sam2.candidates import click_candidates
-
         with self.model_lock:
-            session = self._sam2_session(project)
-            video = session.frames.video
-            i = video.index_of(view_id)
-            fx, fy = video.points_to_frame(i, np.array([point], np.float64))[0]
-            cands = click_candidates(session, i, (float(fx), float(fy)))
-        out = []
-        for c in cands:
-            prob, _ = video.to_view(i, c.prob)
-            out.append({"index": c.index, "score": c.score, "best": c.best, "area": c.area, "prob": prob})
-        return out
+            return candidates(project, view_id, point, self.tracker)

@@ -131,7 +131,8 @@ class JobRunner:
                 finished=time.time(),
             )
         except MultiviewError as exc:
-            self._set(state="failed", message=str(exc), finished=time.time())
+            hint = {"hint": exc.hint.to_json()} if exc.hint is not None else {}
+            self._set(state="failed", message=str(exc), finished=time.time(), extra={**self._status.extra, **hint})
         except Exception as exc:
             log.exception("job failed")
             self._set(state="failed", message=f"{type(exc).__name__}: {exc}", finished=time.time())

@@ -21,6 +21,7 @@ from ..draw import mask_layer
 from ..errors import MultiviewError, ValidationError
 from ..project import Project
 from ..raster import resize_prob
+from ..tracking.interactive import CandidateMask
 from .engine import Engine, EngineInfo, choose_engine
 from .events import EventBus
 from .images import PreviewCache, encode_jpeg, encode_png, preview_size
@@ -292,8 +293,8 @@ class Workbench:
                     self._store_view_mask(q.obj_id, q.view_id, locked=True)
         self._changed("prompt removed", view=q.view_id, obj_id=q.obj_id)
 
-    def candidates(self, view_id: str, x: Any, y: Any) -> list[dict[str, Any]]:
-        """SAM 2's three candidates for a first click at (x, y), original-photo pixels; masks as PNG bytes."""
+    def candidates(self, view_id: str, x: Any, y: Any) -> list[CandidateMask]:
+        """SAM 2's three candidates for a first click at (x, y), original-photo pixels."""
         (pt,), _, _ = _parse_prompt([[x, y]], [1], None)
         with self._lock:
             self._no_job("ask for candidates")

@@ -21,8 +21,9 @@ def test_aligned_needs_registrations(tmp_path):
 
     seq = make_sample(tmp_path / "s", seed=0, n_views=2)
     proj = Project.create(seq.photos_dir, tmp_path / "p")
-    with pytest.raises(AlignmentError, match="multiview align"):
+    with pytest.raises(AlignmentError, match="register the views") as e:
         pseudo_video(proj, "aligned")
+    assert e.value.hint is not None and e.value.hint.action == "align"
 
 
 def test_aligned_frames_share_the_canvas(aligned):

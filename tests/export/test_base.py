@@ -31,8 +31,9 @@ def test_manifest_and_refusals(built, tmp_path) -> None:
     assert counts == {"png": 12, "labels": 7}  # 6 views x 2 objects; 6 label images + objects.json
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["files"] == counts and manifest["keep"] == "object" and manifest["objects"] == [1, 2]
-    with pytest.raises(ProjectExistsError, match=r"already exists.*overwrite"):
+    with pytest.raises(ProjectExistsError, match=r"already exists.*replace") as e:
         export(built.project, out, ["png"])
+    assert e.value.hint is not None and (e.value.hint.option, e.value.hint.field) == ("--overwrite", "overwrite")
     with pytest.raises(ValidationError, match="object 9 does not exist"):
         export(built.project, tmp_path / "o2", ["png"], obj_ids=[9])
     assert export(built.project, out, ["coco"], overwrite=True) == {"coco": 1}

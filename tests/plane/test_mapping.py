@@ -121,7 +121,7 @@ def test_project_mappings(tmp_path, builder):
     maps = mappings(proj)
     unreg = proj.views[4].id
     assert set(maps) == {v.id for v in proj.views} - {unreg}
-    with pytest.raises(AlignmentError, match="multiview align"):
+    with pytest.raises(AlignmentError, match="register the views"):
         mapping(proj, unreg)
     v = proj.views[1]
     m = mapping(proj, v.stem)

@@ -75,8 +75,9 @@ def test_deformable_registration_round_trips_and_old_files_read(photo_dir: Path,
 
 def test_refuses_existing_project_folder(photo_dir: Path, tmp_path: Path) -> None:
     Project.create(photo_dir, tmp_path / "p")
-    with pytest.raises(ProjectExistsError, match=r"already exists.*overwrite"):
+    with pytest.raises(ProjectExistsError, match=r"already exists.*replace") as e:
         Project.create(photo_dir, tmp_path / "p")
+    assert e.value.hint is not None and e.value.hint.option == "--overwrite"
     Project.create(photo_dir, tmp_path / "p", overwrite=True)
 
 

@@ -144,5 +144,5 @@ def test_needs_alignment(tmp_path):
     seq = make_sample(tmp_path / "s", seed=0, n_views=2)
     proj = Project.create(seq.photos_dir, tmp_path / "p")
     proj.add_prompt(proj.views[0].id, 1, mask=seq.view_mask(proj.views[0].id, 1))
-    with pytest.raises(TrackingError, match="multiview align"):
+    with pytest.raises(TrackingError, match="register the views"):
         list(HomographyTracker().run(proj))

@@ -276,7 +276,8 @@ def test_track_job_progress_review_and_export(client, wb, ui_project, aligned_sa
     assert r.json() == {"out": str(out), "files": {"png": 6, "labels": 7, "h5": 1, "coco": 1}}
     assert (out / "1" / "IMG_0104.png").is_file() and (out / "masks.h5").is_file()
     r = client.post("/api/export", json={"formats": ["png"], "name": "run1"})
-    assert r.status_code == 409 and "overwrite" in r.json()["error"]
+    assert r.status_code == 409 and "already exists" in r.json()["error"]
+    assert r.json()["hint"] == {"option": "--overwrite", "field": "overwrite"}  # the page highlights that box
     assert client.post("/api/export", json={"formats": ["png"], "name": "run1", "overwrite": True}).status_code == 200
     other = ui_project.parent / "elsewhere"
     r = client.post("/api/export", json={"formats": ["metashape"], "path": str(other)})

@@ -15,6 +15,7 @@ and a click on an already encoded view costs only the prompt encoder and decoder
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,15 +48,17 @@ class Candidate:
         return int(np.count_nonzero(self.prob > 0.5))
 
 
-def click_candidates(session: Sam2Session, frame: int, point: tuple[float, float], label: int = 1) -> list[Candidate]:
+def click_candidates(
+    session: Sam2Session[Any], frame: int, point: tuple[float, float], label: int = 1
+) -> list[Candidate]:
     """The three candidates for a single click at ``point`` (frame pixels) on ``frame``.
 
     Raises:
         ValidationError: frame out of range.
     """
-    session._check_frame(frame)
+    session.check_frame(frame)
     pred = session.predictor
-    st = session._new_state()
+    st = session.new_state()
     pred._obj_id_to_idx(st, 0)
     w, h = session.frames.size(frame)
     pts = torch.tensor([[point[0] / w, point[1] / h]], dtype=torch.float32)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import CheckpointError, ValidationError
+from ...errors import CheckpointError, Hint, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,40 @@ def default_checkpoint(name: str, directory: str | os.PathLike[str] | None = Non
     return checkpoint_dir(directory) / model_spec(name).filename
 
 
-def missing_message(name: str, path: Path) -> str:
-    """One-line error for a missing checkpoint with the exact command that fetches it."""
+def resolve_checkpoint(name: str = DEFAULT_MODEL, checkpoint: str | os.PathLike[str] | None = None) -> Path:
+    """The checkpoint file of model ``name``: ``checkpoint`` when given, else :func:`default_checkpoint`.
+
+    The one place that decides which file a model loads (the tracker, the first-click
+    candidates of ``multiview prompt`` and the workbench's engine choice all ask here).
+    The file may not exist; see :func:`missing_checkpoint`.
+
+    Raises:
+        ValidationError: unknown model name.
+    """
+    return Path(checkpoint) if checkpoint is not None else default_checkpoint(name)
+
+
+def download_hint(name: str, path: Path) -> Hint:
+    """The command that fetches model ``name``'s checkpoint into ``path``'s folder."""
     cmd = f"multiview checkpoints download {name}"
     if path.parent != checkpoint_dir():
         cmd += f" --dir {path.parent}"
-    return f"checkpoint '{path}' for model {name} is missing; get it with: {cmd}"
+    return Hint(command=cmd)
+
+
+def missing_checkpoint(name: str, path: Path, *, given: bool = False) -> CheckpointError:
+    """The error for a checkpoint file that is not there, with the command that fetches it as hint.
+
+    Args:
+        given: the path was given explicitly (``--checkpoint``) rather than the default.
+    """
+    if given and path.parent != default_checkpoint(name).parent:
+        return CheckpointError(
+            f"checkpoint '{path}' does not exist; check the path or download it", hint=download_hint(name, path)
+        )
+    return CheckpointError(
+        f"checkpoint '{path}' for model {name} is missing; download it", hint=download_hint(name, path)
+    )
 
 
 def load_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -259,7 +287,8 @@ def download_checkpoint(
                 os.fsync(f.fileno())
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise CheckpointError(
-                f"could not download {src} ({exc}); check the network or pass a mirror with --url"
+                f"could not download {src} ({exc}); check the network or download from a mirror",
+                hint=Hint(option="--url URL"),
             ) from exc
         if total_i is not None and done != total_i:
             raise CheckpointError(f"download of {src} stopped at {done} of {total_i} bytes; run the command again")
@@ -284,11 +313,13 @@ __all__ = [
     "checkpoint_dir",
     "default_checkpoint",
     "download_checkpoint",
+    "download_hint",
     "fingerprint",
     "list_checkpoints",
     "load_into",
     "load_state_dict",
-    "missing_message",
+    "missing_checkpoint",
     "model_spec",
+    "resolve_checkpoint",
     "verify_checkpoint",
 ]

@@ -23,8 +23,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...errors import CheckpointError, ValidationError
-from .checkpoints import DEFAULT_MODEL, default_checkpoint, load_into, missing_message, model_spec
+from ...errors import Hint, ValidationError
+from .checkpoints import DEFAULT_MODEL, load_into, missing_checkpoint, model_spec, resolve_checkpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from .predictor import MultiviewVideoPredictor
@@ -49,7 +49,10 @@ def resolve_device(device: str | None) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if d.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValidationError(f"device '{device}' requested but torch sees no CUDA GPU; use --device cpu")
+            raise ValidationError(
+                f"device '{device}' requested but torch sees no CUDA GPU; run on the CPU",
+                hint=Hint(option="--device cpu", field="device"),
+            )
         return d
     if d == "cpu":
         return d
@@ -126,13 +129,9 @@ def load_predictor(
         CheckpointError: the checkpoint is missing (the one-line message gives the
             exact download command) or invalid.
     """
-    path = Path(checkpoint) if checkpoint is not None else default_checkpoint(name)
+    path = resolve_checkpoint(name, checkpoint)
     if not path.is_file():
-        if checkpoint is not None and path.parent != default_checkpoint(name).parent:
-            raise CheckpointError(
-                f"checkpoint '{path}' does not exist; check the path or run: multiview checkpoints download {name}"
-            )
-        raise CheckpointError(missing_message(name, path))
+        raise missing_checkpoint(name, path, given=checkpoint is not None)
     model = build_model(name, checkpoint=path, device=resolve_device(device), image_size=image_size)
     log.info("loaded %s from %s on %s at %d px", name, path, model.device, model.image_size)
     return model, path

@@ -28,7 +28,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
@@ -106,7 +106,11 @@ def autocast_factory(device: torch.device, precision: str):
     return lambda: torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
 
 
-class Sam2Session:
+#: Frame source type of a session (:class:`~.frames.VideoFrames` for a project, :class:`~.frames.ArrayFrames` in tests).
+FramesT = TypeVar("FramesT", bound=FrameSource)
+
+
+class Sam2Session(Generic[FramesT]):
     """Interactive SAM 2 video segmentation over a pseudo-video (see module doc).
 
     Args:
@@ -120,14 +124,14 @@ class Sam2Session:
     def __init__(
         self,
         predictor: Any,
-        frames: FrameSource,
+        frames: FramesT,
         *,
         cache: FeatureCache | None = None,
         precision: str = "fp32",
         model_key: str = "",
     ) -> None:
         self.predictor = predictor
-        self.frames = frames
+        self.frames: FramesT = frames
         self.num_frames = len(frames)
         if self.num_frames < 1:
             raise TrackingError("the pseudo-video has no frames")
@@ -140,7 +144,12 @@ class Sam2Session:
         self.states: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ state
-    def _new_state(self) -> dict[str, Any]:
+    def new_state(self) -> dict[str, Any]:
+        """A fresh, empty sam2 inference state over this session's frames and feature cache.
+
+        The session keeps one per object (:meth:`state`); a scratch one serves one-off
+        questions such as the candidates of a first click.
+        """
         S = self.predictor.image_size
         dev = self.predictor.device
         return {
@@ -171,7 +180,7 @@ class Sam2Session:
         """The sam2 inference state of ``obj_id`` (created empty on first use)."""
         st = self.states.get(obj_id)
         if st is None:
-            st = self.states[obj_id] = self._new_state()
+            st = self.states[obj_id] = self.new_state()
             self.predictor._obj_id_to_idx(st, obj_id)
         return st
 
@@ -202,7 +211,8 @@ class Sam2Session:
         return frame in out["cond_frame_outputs"] or frame in out["non_cond_frame_outputs"]
 
     # ------------------------------------------------------------------ prompts
-    def _check_frame(self, frame: int) -> int:
+    def check_frame(self, frame: int) -> int:
+        """``frame`` as an int, or ValidationError when it is outside the pseudo-video."""
         if not 0 <= frame < self.num_frames:
             raise ValidationError(f"frame {frame} is outside the pseudo-video (0..{self.num_frames - 1})")
         return int(frame)
@@ -231,7 +241,7 @@ class Sam2Session:
         Returns:
             The object's mask on that frame after the prompt.
         """
-        frame = self._check_frame(frame)
+        frame = self.check_frame(frame)
         st = self.state(obj_id)
         w, h = self.frames.size(frame)
         pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
@@ -261,7 +271,7 @@ class Sam2Session:
 
     def add_mask(self, obj_id: int, frame: int, mask: np.ndarray) -> FrameMask:
         """Give the object's mask on ``frame``: (h, w) bool/0..1 array in frame geometry."""
-        frame = self._check_frame(frame)
+        frame = self.check_frame(frame)
         w, h = self.frames.size(frame)
         m = np.asarray(mask)
         if m.shape != (h, w):

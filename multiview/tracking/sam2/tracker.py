@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...errors import TrackingError, ValidationError
+from ...errors import PROMPT, TrackingError, ValidationError
 from .checkpoints import DEFAULT_MODEL, fingerprint
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...project import MaskResult, Project, Prompt
+    from .frames import VideoFrames
     from .session import FrameMask, Sam2Session
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class Sam2Tracker:
         self.cache_disk_mb = cache_disk_mb
         self._predictor = predictor
         self._ckpt_id = "given" if predictor is not None else None
-        self._session: Sam2Session | None = None
+        self._session: Sam2Session[VideoFrames] | None = None
+        self._interactive: tuple[Path, Sam2Session[VideoFrames]] | None = None
 
     # ------------------------------------------------------------------ model
     @property
@@ -100,8 +102,8 @@ class Sam2Tracker:
         pred = self.predictor
         return f"{self.model}|{self._ckpt_id}|{pred.image_size}"
 
-    def session(self, project: Project) -> Sam2Session:
-        """A session over the project's pseudo-video, with the project's feature cache."""
+    def session(self, project: Project) -> Sam2Session[VideoFrames]:
+        """A new session over the project's pseudo-video, with the project's feature cache."""
         from ...alignment.frames import pseudo_video
         from .cache import FeatureCache
         from .frames import VideoFrames
@@ -115,15 +117,24 @@ class Sam2Tracker:
             self.predictor, VideoFrames(video), cache=cache, precision=self.precision, model_key=self._model_key()
         )
 
-    def _state_root(self, project: Project, session: Sam2Session) -> Path:
+    def interactive_session(self, project: Project) -> Sam2Session[VideoFrames]:
+        """The session that answers clicks at once (candidates, previews), kept between calls for one project.
+
+        Its scratch states never touch the tracking memory stored on disk.
+        """
+        if self._interactive is None or self._interactive[0] != project.root:
+            self._interactive = (project.root, self.session(project))
+        return self._interactive[1]
+
+    def _state_root(self, project: Project, session: Sam2Session[VideoFrames]) -> Path:
         keys = [session.frames.key(i) for i in range(session.num_frames)]
         h = hashlib.sha256(json.dumps([session.model_key, self.frame_mode, keys]).encode()).hexdigest()[:20]
         return project.cache_dir("sam2") / "state" / h
 
     # ------------------------------------------------------------------ prompts
-    def apply_prompt(self, session: Sam2Session, prompt: Prompt, project: Project) -> FrameMask:
+    def apply_prompt(self, session: Sam2Session[VideoFrames], prompt: Prompt, project: Project) -> FrameMask:
         """Give one project prompt to the session (coordinates mapped to frame pixels)."""
-        video = session.frames.video  # type: ignore[attr-defined]
+        video = session.frames
         i = video.index_of(prompt.view_id)
         if prompt.mask_file is not None and not prompt.points and prompt.box is None:
             m = project.prompt_mask(prompt)
@@ -152,10 +163,10 @@ class Sam2Tracker:
             missing = sorted(set(obj_ids) - set(prompted))
             if missing:
                 raise TrackingError(
-                    f"object(s) {', '.join(map(str, missing))} have no prompt; add one with `multiview prompt`"
+                    f"object(s) {', '.join(map(str, missing))} have no prompt; mark them on a view first", hint=PROMPT
                 )
         if not targets:
-            raise TrackingError("the project has no prompts yet; add one with `multiview prompt` first")
+            raise TrackingError("the project has no prompts yet; mark an object on a view first", hint=PROMPT)
         session = self._session = self.session(project)
         root = self._state_root(project, session)
         for oid in targets:
@@ -172,7 +183,7 @@ class Sam2Tracker:
                 man = Manifest()
             else:
                 new = [p for p in prompts if p.id not in man.applied]
-            video = session.frames.video  # type: ignore[attr-defined]
+            video = session.frames
             new_frames = [video.index_of(p.view_id) for p in new]
             for p in new:
                 self.apply_prompt(session, p, project)
@@ -205,10 +216,10 @@ class Sam2Tracker:
                     if fm is not None:
                         yield self._result(session, fm, None)
 
-    def _result(self, session: Sam2Session, fm: FrameMask, job: Any) -> MaskResult:
+    def _result(self, session: Sam2Session[VideoFrames], fm: FrameMask, job: Any) -> MaskResult:
         from ...project import MaskResult
 
-        video = session.frames.video  # type: ignore[attr-defined]
+        video = session.frames
         prob, valid = video.to_view(fm.frame, fm.prob)
         return MaskResult(
             obj_id=fm.obj_id,

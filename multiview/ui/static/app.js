@@ -19,15 +19,37 @@ async function api(method, url, body) {
   const r = await fetch(url, opt);
   let data = null;
   try { data = await r.json(); } catch (e) { data = null; }
-  if (!r.ok) throw new Error((data && data.error) || `${r.status} ${r.statusText}`);
+  if (!r.ok) {
+    const err = new Error((data && data.error) || `${r.status} ${r.statusText}`);
+    err.hint = (data && data.hint) || null;  // {field, action, command, option}: what fixes it
+    throw err;
+  }
   return data;
 }
-function toast(msg, error) {
+// An error's hint as a page control: a button for an action the page has, else the command to run.
+const HINT_ACTIONS = { track: "#btn-propagate" };
+function hintNode(hint) {
+  if (!hint) return null;
+  const target = hint.action && HINT_ACTIONS[hint.action] && $(HINT_ACTIONS[hint.action]);
+  if (target) return el("button", { class: "hint", onclick: () => target.click(), text: target.textContent });
+  if (hint.command) return el("code", { class: "hint", text: hint.command });
+  return null;
+}
+// Highlight the form fields that fix an error (data-field="overwrite" etc.).
+function markFields(hint) {
+  document.querySelectorAll(".hinted").forEach((e) => e.classList.remove("hinted"));
+  if (hint && hint.field) document.querySelectorAll(`[data-field="${hint.field}"]`).forEach((e) => e.classList.add("hinted"));
+}
+function toast(msg, error, hint) {
   const t = $("#toast");
   t.textContent = msg; t.className = "show" + (error ? " error" : "");
+  const h = hintNode(hint);
+  if (h) t.append(" ", h);
+  markFields(hint);
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { t.className = ""; }, error ? 8000 : 3000);
 }
+function showError(e) { toast(e.message, true, e.hint); }
 function busy(on) { $("#busy").hidden = !on; }
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -58,7 +80,7 @@ async function loadState() {
   loadReview();
 }
 let stateTimer = null;
-function scheduleState() { clearTimeout(stateTimer); stateTimer = setTimeout(() => loadState().catch((e) => toast(e.message, true)), 150); }
+function scheduleState() { clearTimeout(stateTimer); stateTimer = setTimeout(() => loadState().catch((e) => showError(e)), 150); }
 
 async function loadReview() {
   const hasResults = mv.state.views.some((v) => Object.keys(v.results).length);
@@ -96,15 +118,15 @@ function renderObjects() {
 }
 async function addObject() {
   try { const o = await api("POST", "/api/objects", {}); mv.obj = o.id; await loadState(); }
-  catch (e) { toast(e.message, true); }
+  catch (e) { showError(e); }
 }
 async function editObject(id, change) {
   try { await api("PATCH", `/api/objects/${id}`, change); await loadState(); }
-  catch (e) { toast(e.message, true); await loadState(); }
+  catch (e) { showError(e); await loadState(); }
 }
 async function deleteObject(o) {
   if (!confirm(`Delete object ${o.id} "${o.name}" with its prompts and masks?`)) return;
-  try { await api("DELETE", `/api/objects/${o.id}`); await loadState(); } catch (e) { toast(e.message, true); }
+  try { await api("DELETE", `/api/objects/${o.id}`); await loadState(); } catch (e) { showError(e); }
 }
 
 // ------------------------------------------------------------------ strip of thumbnails
@@ -224,7 +246,7 @@ function renderPrompts() {
 }
 async function removePrompt(id) {
   try { busy(true); await api("DELETE", `/api/prompts/${id}`); await loadState(); refreshOverlay(true); }
-  catch (e) { toast(e.message, true); } finally { busy(false); }
+  catch (e) { showError(e); } finally { busy(false); }
 }
 
 // ------------------------------------------------------------------ mouse on the large view
@@ -285,7 +307,7 @@ async function click(p, label) {
     const first = !mv.state.prompts.some((q) => q.obj_id === obj);
     if (first && label === 1 && mv.state.engine.name === "sam2") return showCandidates(pt, obj);
     await prompt({ points: [pt], labels: [label] });
-  } catch (e) { toast(e.message, true); }
+  } catch (e) { showError(e); }
 }
 async function prompt(body) {
   try {
@@ -293,7 +315,7 @@ async function prompt(body) {
     const obj = await ensureObject();
     await api("POST", "/api/prompts", { view: mv.view, obj_id: obj, ...body });
     await loadState(); refreshOverlay(true);
-  } catch (e) { toast(e.message, true); } finally { busy(false); }
+  } catch (e) { showError(e); } finally { busy(false); }
 }
 
 // ------------------------------------------------------------------ candidates of a first click
@@ -301,7 +323,7 @@ async function showCandidates(pt, obj) {
   busy(true);
   let data;
   try { data = await api("POST", "/api/candidates", { view: mv.view, x: pt[0], y: pt[1], obj_id: obj, size: 512 }); }
-  catch (e) { busy(false); toast(e.message, true); return; }
+  catch (e) { busy(false); showError(e); return; }
   busy(false);
   const list = $("#cand-list"); list.replaceChildren();
   for (const c of data.candidates) {
@@ -323,13 +345,15 @@ function showJob(job) {
   const pr = $("#progress");
   pr.max = Math.max(1, job.total || 1); pr.value = job.state === "done" ? pr.max : job.done;
   $("#job-msg").textContent = job.state === "idle" ? "" : `${job.state}: ${job.message}`;
+  const h = job.state === "failed" ? hintNode(job.hint) : null;
+  if (h) $("#job-msg").append(" ", h);
   document.body.dataset.job = job.state;
 }
 async function propagate() {
   try { const job = await api("POST", "/api/track", { full: $("#full").checked }); showJob(job); }
-  catch (e) { toast(e.message, true); }
+  catch (e) { showError(e); }
 }
-async function cancelJob() { try { await api("POST", "/api/track/cancel"); } catch (e) { toast(e.message, true); } }
+async function cancelJob() { try { await api("POST", "/api/track/cancel"); } catch (e) { showError(e); } }
 
 function listen() {
   const es = new EventSource("/api/events");
@@ -376,7 +400,12 @@ async function doExport(ev) {
     const r = await api("POST", "/api/export", body);
     out.textContent = `written to ${r.out}: ` + Object.entries(r.files).map(([k, n]) => `${k} ${n} file(s)`).join(", ");
     out.dataset.ok = "1";
-  } catch (e) { out.textContent = e.message; out.dataset.ok = "0"; }
+  } catch (e) {
+    out.textContent = e.message; out.dataset.ok = "0";
+    const h = hintNode(e.hint);
+    if (h) out.append(" ", h);
+    markFields(e.hint);
+  }
 }
 
 // ------------------------------------------------------------------ start
@@ -400,7 +429,7 @@ function start() {
   $("#cand-cancel").addEventListener("click", () => { $("#candidates").hidden = true; });
   new ResizeObserver(() => { if (mv.view) fit(); }).observe(stage);
   window.addEventListener("focus", scheduleState);
-  loadState().then(() => { document.body.dataset.ready = "1"; }).catch((e) => toast(e.message, true));
+  loadState().then(() => { document.body.dataset.ready = "1"; }).catch((e) => showError(e));
   listen();
 }
 start();

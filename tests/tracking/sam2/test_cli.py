@@ -84,7 +84,7 @@ def test_missing_checkpoint_is_one_line_with_the_command(project_dir, tmp_path):
     Project.open(project_dir).add_prompt("IMG_2", 1, points=[(80, 60)], labels=[1])
     r = run("track", project_dir, "--tracker", "sam2", env={"MULTIVIEW_CHECKPOINTS": str(tmp_path / "none")})
     assert r.exit_code == 1 and r.output.count("\n") == 1
-    assert f"get it with: multiview checkpoints download {MODEL}" in r.output
+    assert f"download it (run `multiview checkpoints download {MODEL}" in r.output
 
 
 def test_sam2_option_with_other_tracker_is_refused(project_dir):
