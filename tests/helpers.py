@@ -23,3 +23,24 @@ def write_rgb(path: Path, rgb: np.ndarray, params: list[int] | None = None) -> P
     if not ok:
         raise OSError(path)
     return path
+
+
+def camera_h(yaw_deg: float, distance: float = 3.0, f: float = 900.0, size=(800, 600)) -> np.ndarray:
+    """``H_view_from_wall`` of a pinhole camera looking at the wall point (0, 0) from ``yaw_deg``.
+
+    Wall coordinates in metres (the z = 0 plane), camera ``distance`` metres away,
+    focal length ``f`` pixels, principal point at the centre of a ``size = (w, h)`` photo.
+    ``camera_h(b) @ inv(camera_h(a))`` is ``H_b_from_a`` between two such views.
+    """
+    import math
+
+    yaw = math.radians(yaw_deg)
+    centre = np.array([-distance * math.sin(yaw), 0.0, -distance * math.cos(yaw)])
+    fwd = -centre / np.linalg.norm(centre)
+    right = np.cross([0.0, 1.0, 0.0], fwd)
+    right /= np.linalg.norm(right)
+    down = np.cross(fwd, right)
+    R = np.stack([right, down, fwd])  # rows: camera axes in wall coordinates
+    t = -R @ centre
+    K = np.array([[f, 0, (size[0] - 1) / 2], [0, f, (size[1] - 1) / 2], [0, 0, 1.0]])
+    return K @ np.column_stack([R[:, 0], R[:, 1], t])

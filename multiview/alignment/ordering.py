@@ -1,206 +1,168 @@
-"""Ordering stage: arrange the views into a pseudo-video where neighbours overlap most.
+"""Ordering stage: arrange the views into the pseudo-video a camera would have walked, in the gentlest steps.
 
-``auto_order`` builds the view graph (cheap global similarity, full matching of
-candidate pairs only; features and matches cached in the project), scores each
-pair by shared area times match confidence, and finds the open path through all
-views with the least total ``1 - score`` (exact for up to 10 views, otherwise
-greedy-edge and nearest-neighbour starts improved by 2-opt and or-opt). The result depends only on the photos'
-content, never
-on the order the files were listed; of the two directions of the path, the one
-closer to file-name order is returned.
+``auto_order``:
+
+1. features and the view graph (cheap global similarity, full matching of candidate
+   pairs only: every pair up to 12 views, else each view's most similar views;
+   features and matches cached in the project, so ``multiview align`` reuses them);
+2. every matched pair gets its *viewpoint step* from its homography
+   (:func:`~multiview.alignment.steps.view_step`: change of foreshortening and
+   perspective, less so of scale and framing);
+3. pairs the similarity missed but geometry suggests are tried too: a pair two
+   matched steps apart whose *predicted* homography (the chain of the two) would be
+   among either view's :data:`EXPAND_RANK` gentlest steps is matched, at most
+   :data:`EXPAND_PER_VIEW` per view and round, :data:`EXPAND_ROUNDS` rounds, only
+   through each view's :data:`EXPAND_VIA` gentlest neighbours: at most
+   ``EXPAND_ROUNDS * EXPAND_PER_VIEW * n`` more matches, never all pairs;
+4. the open path with the least total step through all views
+   (:func:`~multiview.alignment.path.least_cost_path`: exact up to 10 views, else a
+   sparse, bounded local search).
+
+The result depends only on the photos' content, never on the order the files were
+listed; of the two directions of the path, the one closer to file-name order is
+returned.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import AlignmentError
+from .graph import ViewGraph, flip, overlap_score
+from .path import least_cost_path
+from .steps import ViewStep, view_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Ordering, Project
+    from .features import Features
+    from .matching import PairMatch
 
 log = logging.getLogger(__name__)
 
-#: Exact search (dynamic programming) up to this many views.
-EXACT_UP_TO = 10
+#: A predicted pair is matched when it would be among this many gentlest steps of either view.
+EXPAND_RANK = 3
+#: Most predicted pairs matched per view and round.
+EXPAND_PER_VIEW = 3
+#: Rounds of prediction and matching.
+EXPAND_ROUNDS = 2
+#: Predictions go through each view's this many gentlest neighbours (and theirs).
+EXPAND_VIA = 4
+
+Pair = tuple[int, int]
 
 
-def _path_cost(path: Sequence[int], cost: np.ndarray) -> float:
-    return float(sum(cost[a, b] for a, b in itertools.pairwise(path)))
+def pair_steps(feats: Sequence[Features], graph: ViewGraph) -> dict[Pair, ViewStep]:
+    """The viewpoint step of every matched pair of ``graph`` that overlaps (key ``(i, j)``, ``i < j``)."""
+    out = {}
+    for (i, j), pm in graph.pairs.items():
+        if pm.ok:
+            step = view_step(pm.H_b_from_a, feats[i].size, feats[j].size)
+            if step is not None:
+                out[(i, j)] = step
+    return out
 
 
-def _exact_path(cost: np.ndarray) -> list[int]:
-    """Held-Karp for the open path of least cost (any start, any end)."""
-    n = len(cost)
-    full = 1 << n
-    dp = np.full((full, n), np.inf)
-    back = np.full((full, n), -1, dtype=np.int64)
-    for i in range(n):
-        dp[1 << i, i] = 0.0
-    for mask in range(1, full):
-        row = dp[mask]
-        ends = [i for i in range(n) if mask >> i & 1 and np.isfinite(row[i])]
-        for i in ends:
-            c = row[i]
-            for j in range(n):
-                if mask >> j & 1:
+def _predicted_pairs(
+    feats: Sequence[Features], graph: ViewGraph, steps: Mapping[Pair, ViewStep], keys: Sequence[str]
+) -> list[Pair]:
+    """Unmatched pairs whose chained homography promises a step among either view's gentlest (see module doc)."""
+    n = graph.n
+    nbrs: list[list[tuple[float, str, int]]] = [[] for _ in range(n)]
+    for (i, j), st in steps.items():
+        nbrs[i].append((st.cost, keys[j], j))
+        nbrs[j].append((st.cost, keys[i], i))
+    for lst in nbrs:
+        lst.sort()
+    bar = [lst[EXPAND_RANK - 1][0] if len(lst) >= EXPAND_RANK else np.inf for lst in nbrs]
+    best: dict[Pair, float] = {}
+    for a in range(n):
+        for _, _, b in nbrs[a][:EXPAND_VIA]:
+            H_b_from_a = graph.H(b, a)
+            for _, _, c in nbrs[b][:EXPAND_VIA]:
+                pair = (min(a, c), max(a, c))
+                if c == a or pair in graph.pairs:
                     continue
-                nm = mask | 1 << j
-                v = c + cost[i, j]
-                if v < dp[nm, j] - 1e-12:
-                    dp[nm, j] = v
-                    back[nm, j] = i
-    mask = full - 1
-    end = int(np.argmin(dp[mask]))
-    path = [end]
-    while back[mask, path[-1]] >= 0:
-        prev = int(back[mask, path[-1]])
-        mask &= ~(1 << path[-1])
-        path.append(prev)
-    return path[::-1]
+                step = view_step(graph.H(c, b) @ H_b_from_a, feats[a].size, feats[c].size)
+                if step is not None and step.cost < best.get(pair, np.inf):
+                    best[pair] = step.cost
+    wanted = sorted(
+        ((cost, min(keys[i], keys[j]), max(keys[i], keys[j]), (i, j)) for (i, j), cost in best.items()),
+    )
+    count = [0] * n
+    chosen = []
+    for cost, _, _, (i, j) in wanted:
+        if not (cost < bar[i] or cost < bar[j]) or (count[i] >= EXPAND_PER_VIEW and count[j] >= EXPAND_PER_VIEW):
+            continue
+        count[i] += 1
+        count[j] += 1
+        chosen.append((i, j))
+    return sorted(chosen)
 
 
-def _two_opt(path: list[int], cost: np.ndarray) -> list[int]:
-    """Improve an open path by segment reversals until no reversal helps."""
-    n = len(path)
-    improved = True
-    while improved:
-        improved = False
-        for i in range(0, n - 1):
-            for k in range(i + 1, n):
-                # Reverse path[i..k]; edges (i-1,i) and (k,k+1) change.
-                a = path[i - 1] if i > 0 else None
-                b, c = path[i], path[k]
-                d = path[k + 1] if k + 1 < n else None
-                old = (cost[a, b] if a is not None else 0) + (cost[c, d] if d is not None else 0)
-                new = (cost[a, c] if a is not None else 0) + (cost[b, d] if d is not None else 0)
-                if new < old - 1e-9:
-                    path[i : k + 1] = path[i : k + 1][::-1]
-                    improved = True
-    return path
-
-
-def _greedy_edges(cost: np.ndarray) -> list[int]:
-    """Path built from the cheapest edges first (no vertex of degree 3, no cycle)."""
-    n = len(cost)
-    iu, ju = np.triu_indices(n, 1)
-    order = np.lexsort((ju, iu, cost[iu, ju]))
-    deg = np.zeros(n, int)
-    comp = list(range(n))
-
-    def find(x: int) -> int:
-        while comp[x] != x:
-            comp[x] = comp[comp[x]]
-            x = comp[x]
-        return x
-
-    adj: list[list[int]] = [[] for _ in range(n)]
-    added = 0
-    for e in order:
-        a, b = int(iu[e]), int(ju[e])
-        if deg[a] < 2 and deg[b] < 2 and find(a) != find(b):
-            adj[a].append(b)
-            adj[b].append(a)
-            deg[a] += 1
-            deg[b] += 1
-            comp[find(a)] = find(b)
-            added += 1
-            if added == n - 1:
-                break
-    start = min(i for i in range(n) if deg[i] <= 1)
-    path, prev = [start], -1
-    while len(path) < n:
-        nxt = [j for j in adj[path[-1]] if j != prev]
-        prev = path[-1]
-        path.append(nxt[0])
-    return path
-
-
-def _or_opt(path: list[int], cost: np.ndarray) -> bool:
-    """Move one segment of 1..3 views elsewhere (either direction) when it lowers the cost.
-
-    Returns True after the first improving move (``path`` is changed in place).
-    """
-    n = len(path)
-
-    def c(a: int | None, b: int | None) -> float:
-        return 0.0 if a is None or b is None else float(cost[a, b])
-
-    for seg in (1, 2, 3):
-        for i in range(0, n - seg + 1):
-            block = path[i : i + seg]
-            p = path[i - 1] if i > 0 else None
-            q = path[i + seg] if i + seg < n else None
-            gain = c(p, block[0]) + c(block[-1], q) - c(p, q)
-            rest = path[:i] + path[i + seg :]
-            for j in range(0, len(rest) + 1):
-                if j == i:
-                    continue
-                x = rest[j - 1] if j > 0 else None
-                y = rest[j] if j < len(rest) else None
-                for blk in (block, block[::-1]):
-                    added = c(x, blk[0]) + c(blk[-1], y) - c(x, y)
-                    if added < gain - 1e-9:
-                        path[:] = rest[:j] + blk + rest[j:]
-                        return True
-    return False
-
-
-def _local_search(path: list[int], cost: np.ndarray) -> list[int]:
-    path = _two_opt(path, cost)
-    while _or_opt(path, cost):
-        path = _two_opt(path, cost)
-    return path
-
-
-def _heuristic_path(cost: np.ndarray, starts: int = 8) -> list[int]:
-    """Greedy-edge and nearest-neighbour paths, improved by 2-opt and or-opt; the cheapest wins."""
-    n = len(cost)
-    cands = [_greedy_edges(cost)]
-    # Nearest-neighbour starts from the views with the weakest best link (likely ends of the sequence).
-    best_link = np.sort(cost, axis=1)[:, 1] if n > 1 else np.zeros(n)
-    for s in np.argsort(-best_link, kind="stable")[:starts]:
-        path, left = [int(s)], set(range(n)) - {int(s)}
-        while left:
-            cur = path[-1]
-            nxt = min(left, key=lambda j: (cost[cur, j], j))
-            path.append(nxt)
-            left.remove(nxt)
-        cands.append(path)
-    best, best_c = None, np.inf
-    for path in cands:
-        path = _local_search(list(path), cost)
-        c = _path_cost(path, cost)
-        if c < best_c - 1e-9:
-            best, best_c = path, c
-    return best or list(range(n))
-
-
-def order_from_scores(scores: np.ndarray, keys: Sequence[str], names_rank: Sequence[int]) -> list[int]:
-    """Open path through all views maximising the neighbour scores.
+def expand_graph(
+    feats: Sequence[Features],
+    graph: ViewGraph,
+    keys: Sequence[str],
+    match: Callable[[int, int], PairMatch],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[ViewGraph, dict[Pair, ViewStep]]:
+    """Match the pairs geometry predicts to be gentle (module doc, step 3) and measure every step.
 
     Args:
-        scores: (n, n) symmetric similarity 0..1.
+        feats: features per view (for the photo sizes).
+        graph: the matched candidate pairs.
+        keys: content key per view (sha256): each pair is matched from the smaller key to the larger.
+        match: ``match(i, j) -> PairMatch`` (``H_j_from_i``), e.g. the project's cached matcher.
+        progress: ``progress("more pairs", done, total)`` after each match.
+
+    Returns:
+        ``(graph with the new pairs, steps of every overlapping matched pair)``.
+    """
+    pairs = dict(graph.pairs)
+    scores = graph.scores.copy()
+    steps = pair_steps(feats, graph)
+    for _ in range(EXPAND_ROUNDS):
+        todo = _predicted_pairs(feats, ViewGraph(graph.n, pairs, scores), steps, keys)
+        if not todo:
+            break
+        for k, (i, j) in enumerate(todo):
+            pm = flip(match(j, i)) if keys[j] < keys[i] else match(i, j)
+            pairs[(i, j)] = pm
+            scores[i, j] = scores[j, i] = overlap_score(pm, feats[i].size, feats[j].size)
+            if pm.ok:
+                step = view_step(pm.H_b_from_a, feats[i].size, feats[j].size)
+                if step is not None:
+                    steps[(i, j)] = step
+            if progress is not None:
+                progress("more pairs", k + 1, len(todo))
+    return ViewGraph(graph.n, pairs, scores), steps
+
+
+def order_from_steps(n: int, steps: Mapping[Pair, float], keys: Sequence[str], names_rank: Sequence[int]) -> list[int]:
+    """Open path through all ``n`` views with the least total viewpoint step.
+
+    Args:
+        n: number of views.
+        steps: ``(i, j) -> step cost`` (>= 0) of the pairs that overlap; other pairs may
+            follow each other only as a last resort.
         keys: content-based key per view (e.g. sha256) that fixes ties independently of listing order.
         names_rank: rank of each view in natural file-name order (chooses the direction).
 
     Returns:
         view indices in pseudo-video order.
     """
-    n = len(scores)
     if n <= 2:
         path = list(range(n))
     else:
         perm = sorted(range(n), key=lambda i: keys[i])  # canonical, content-based indexing
-        cost = 1.0 - np.asarray(scores, np.float64)[np.ix_(perm, perm)]
-        np.fill_diagonal(cost, 0.0)
-        p = _exact_path(cost) if n <= EXACT_UP_TO else _heuristic_path(cost)
-        path = [perm[i] for i in p]
+        where = {v: k for k, v in enumerate(perm)}
+        edges = {(min(where[i], where[j]), max(where[i], where[j])): float(c) for (i, j), c in steps.items()}
+        path = [perm[k] for k in least_cost_path(n, edges)]
     ranks = np.asarray([names_rank[i] for i in path], np.float64)
     if n > 1 and np.corrcoef(np.arange(n), ranks)[0, 1] < 0:
         path = path[::-1]
@@ -208,39 +170,62 @@ def order_from_scores(scores: np.ndarray, keys: Sequence[str], names_rank: Seque
 
 
 def auto_order(project: Project, progress: Callable[[str, int, int], None] | None = None) -> Ordering:
-    """Order views so that neighbours overlap most.
+    """Order views into the pseudo-video with the gentlest steps (module doc).
 
     Features (``cache/features``) and pair matches (``cache/pairs``) are cached, so a
-    following ``multiview align`` reuses them. The pair table is stored in the
+    following ``multiview align`` reuses them. The pair table (with each pair's
+    viewpoint step) and the step of each neighbouring pair are stored in the
     project's ``"ordering"`` section.
 
+    Args:
+        project: the project (at least two views).
+        progress: ``progress(stage, done, total)``, stage ``"features"``, ``"pairs"`` or ``"more pairs"``.
+
     Returns:
-        an :class:`~multiview.project.Ordering` with mode ``"auto"`` and the score of each
-        neighbouring pair (shared area times match confidence, 0..1).
+        an :class:`~multiview.project.Ordering` with mode ``"auto"`` and the overlap score
+        of each neighbouring pair (shared area times match confidence, 0..1).
 
     Raises:
         AlignmentError: the project has fewer than two views.
     """
     from ..loading import natural_key
     from ..project import Ordering
-    from .pipeline import graph_summary, project_features, project_graph
+    from .pipeline import cached_matcher, graph_summary, project_features, project_graph
 
     views = project.views
     if len(views) < 2:
         raise AlignmentError("ordering needs at least two views")
+    keys = [v.sha256 for v in views]
     feats = project_features(project, progress)
     graph = project_graph(project, feats, progress=progress)
+    graph, steps = expand_graph(feats, graph, keys, cached_matcher(project, feats), progress)
     names = sorted(range(len(views)), key=lambda i: natural_key(views[i].id))
     rank = [0] * len(views)
     for r, i in enumerate(names):
         rank[i] = r
-    path = order_from_scores(graph.scores, [v.sha256 for v in views], rank)
+    path = order_from_steps(len(views), {p: s.cost for p, s in steps.items()}, keys, rank)
     ids = tuple(views[i].id for i in path)
     nscores = tuple(round(float(graph.scores[a, b]), 4) for a, b in itertools.pairwise(path))
-    weak = [f"{ids[k]}-{ids[k + 1]}" for k, s in enumerate(nscores) if s == 0.0]
+    path_steps = [steps.get((min(a, b), max(a, b))) for a, b in itertools.pairwise(path)]
+    weak = [f"{ids[k]}-{ids[k + 1]}" for k, s in enumerate(path_steps) if s is None]
     if weak:
         log.warning("no overlap found between neighbours %s; those views may not register", ", ".join(weak))
-    project.set_section("ordering", {"mode": "auto", "pairs": graph_summary([v.id for v in views], graph)})
+    table = graph_summary([v.id for v in views], graph)
+    index = {v.id: k for k, v in enumerate(views)}
+    for row in table:
+        i, j = index[row["a"]], index[row["b"]]
+        step = steps.get((min(i, j), max(i, j)))
+        if step is not None:
+            row["step"] = round(step.cost, 4)
+    project.set_section(
+        "ordering",
+        {
+            "mode": "auto",
+            "objective": "least total viewpoint step (multiview.alignment.steps)",
+            "neighbour_steps": [None if s is None else round(s.cost, 4) for s in path_steps],
+            "pairs": table,
+        },
+    )
     return Ordering("auto", ids, nscores)
 
 

@@ -17,7 +17,7 @@ from .options import overwrite_opt
     type=click.Choice(["name", "auto"]),
     default="name",
     show_default=True,
-    help="Pseudo-video order: file names, or by visual overlap of the views.",
+    help="Pseudo-video order: file names, or auto: the walk through the views with the gentlest viewpoint steps.",
 )
 @click.option(
     "--reference",

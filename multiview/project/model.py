@@ -566,7 +566,8 @@ class Ordering:
     """Order of the views in the pseudo-video.
 
     Attributes:
-        mode: ``"name"`` (natural file-name order) or ``"auto"`` (by visual overlap).
+        mode: ``"name"`` (natural file-name order) or ``"auto"`` (the gentlest viewpoint steps,
+            :mod:`multiview.alignment.ordering`).
         view_ids: all view ids in pseudo-video order.
         neighbour_scores: ``len(view_ids) - 1`` similarity scores 0..1 between
             consecutive views, or None where not measured.

@@ -8,31 +8,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers import camera_h
 
 from multiview.alignment.steps import ViewStep, view_step
 
 SIZE = (800, 600)
 
 
-def _camera_h(yaw_deg: float, distance: float = 3.0, f: float = 900.0, size=SIZE) -> np.ndarray:
-    """``H_view_from_wall`` of a pinhole camera looking at the wall point (0, 0) from ``yaw_deg``.
-
-    Wall coordinates in metres (z = 0 plane), camera ``distance`` metres away.
-    """
-    yaw = math.radians(yaw_deg)
-    centre = np.array([-distance * math.sin(yaw), 0.0, -distance * math.cos(yaw)])
-    fwd = -centre / np.linalg.norm(centre)
-    right = np.cross([0.0, 1.0, 0.0], fwd)
-    right /= np.linalg.norm(right)
-    down = np.cross(fwd, right)
-    R = np.stack([right, down, fwd])  # rows: camera axes in wall coordinates
-    t = -R @ centre
-    K = np.array([[f, 0, (size[0] - 1) / 2], [0, f, (size[1] - 1) / 2], [0, 0, 1.0]])
-    return K @ np.column_stack([R[:, 0], R[:, 1], t])
-
-
 def _between(yaw_a: float, yaw_b: float, **kw) -> np.ndarray:
-    return _camera_h(yaw_b, **kw) @ np.linalg.inv(_camera_h(yaw_a, **kw))
+    return camera_h(yaw_b, **kw) @ np.linalg.inv(camera_h(yaw_a, **kw))
 
 
 def _oxford(folder: Path, n: int) -> np.ndarray:
