@@ -175,7 +175,8 @@ def auto_order(project: Project, progress: Callable[[str, int, int], None] | Non
     Features (``cache/features``) and pair matches (``cache/pairs``) are cached, so a
     following ``multiview align`` reuses them. The pair table (with each pair's
     viewpoint step) and the step of each neighbouring pair are stored in the
-    project's ``"ordering"`` section.
+    project's ``"ordering"`` section (pairs matched because of a prediction are
+    marked ``"predicted"``).
 
     Args:
         project: the project (at least two views).
@@ -197,8 +198,8 @@ def auto_order(project: Project, progress: Callable[[str, int, int], None] | Non
         raise AlignmentError("ordering needs at least two views")
     keys = [v.sha256 for v in views]
     feats = project_features(project, progress)
-    graph = project_graph(project, feats, progress=progress)
-    graph, steps = expand_graph(feats, graph, keys, cached_matcher(project, feats), progress)
+    first = project_graph(project, feats, progress=progress)
+    graph, steps = expand_graph(feats, first, keys, cached_matcher(project, feats), progress)
     names = sorted(range(len(views)), key=lambda i: natural_key(views[i].id))
     rank = [0] * len(views)
     for r, i in enumerate(names):
@@ -214,9 +215,11 @@ def auto_order(project: Project, progress: Callable[[str, int, int], None] | Non
     index = {v.id: k for k, v in enumerate(views)}
     for row in table:
         i, j = index[row["a"]], index[row["b"]]
-        step = steps.get((min(i, j), max(i, j)))
-        if step is not None:
-            row["step"] = round(step.cost, 4)
+        pair = (min(i, j), max(i, j))
+        if pair in steps:
+            row["step"] = round(steps[pair].cost, 4)
+        if pair not in first.pairs:
+            row["predicted"] = True  # matched because chained homographies predicted a gentle step
     project.set_section(
         "ordering",
         {
