@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SAM2_VERSION := 1.1.0
 DEMO   := demo
 
-.PHONY: install test demo clean browser
+.PHONY: install test demo clean browser gdal
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ browser:
 		echo "installing Debian's chromium for the browser tests (needs root)"; \
 		apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: install browser
+# The damage-map tests read every file back with GDAL's own tools, as GIS users do.
+gdal:
+	@command -v ogrinfo >/dev/null && command -v gdalinfo >/dev/null || { \
+		echo "installing Debian's gdal-bin for the damage-map tests (needs root)"; \
+		apt-get update -qq && apt-get install -y -qq gdal-bin; }
+
+test: install browser gdal
 	$(BIN)/python -m pytest -q
 
 # The main job on the bundled sample, with the tracker that needs no model weights:

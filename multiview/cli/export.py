@@ -19,7 +19,9 @@ from .options import obj_opt, open_project, project_arg, scale_opt
     multiple=True,
     type=click.Choice(list(EXPORTERS)),
     help="Output format (repeatable): png (mask per object and view), labels (indexed PNG per view), "
-    "h5 (HDF5 stack), coco (COCO RLE JSON), metashape, colmap, realitycapture (photogrammetry masks) "
+    "h5 (HDF5 stack), coco (COCO RLE JSON), metashape, colmap, realitycapture (photogrammetry masks); "
+    "damage map: ortho (orthophoto GeoTIFF + JPEG), gpkg (GeoPackage), geojson, dxf (CAD, cm), "
+    "svg (over the orthophoto, with legend), summary (areas per category: CSV + PNG) "
     "[default: png; realitycapture with --beside-photos].",
 )
 @obj_opt
@@ -36,6 +38,21 @@ from .options import obj_opt, open_project, project_arg, scale_opt
     "canvas_max_side",
     type=click.IntRange(16, 16384),
     help="Longer side of the reference-plane stack in the h5 file (default: reference working size).",
+)
+@click.option(
+    "--ortho-res",
+    type=float,
+    metavar="PX_PER_CM",
+    help="Orthophoto resolution in pixels per cm on the wall (needs a scale) [default: the reference photo's].",
+)
+@click.option("--ortho-overlay", is_flag=True, help="Also write the orthophoto with the outlines drawn over it.")
+@click.option(
+    "--tolerance",
+    "tolerance_px",
+    type=click.FloatRange(0, 100),
+    default=0.5,
+    show_default=True,
+    help="Simplification tolerance of the damage-map outlines, reference-plane pixels (topology kept).",
 )
 @click.option(
     "--beside-photos",
@@ -58,6 +75,9 @@ def command(
     keep: str,
     scale,
     canvas_max_side: int | None,
+    ortho_res: float | None,
+    ortho_overlay: bool,
+    tolerance_px: float,
     beside_photos: bool,
     overwrite: bool,
 ) -> None:
@@ -75,7 +95,25 @@ def command(
     if beside_photos and overwrite:
         raise click.UsageError("--beside-photos never replaces files it did not write; drop --overwrite")
     proj = open_project(project_dir)
-    options = ExportOptions(keep=keep, scale=proj.scale(scale), canvas_max_side=canvas_max_side)
+    quiet = ctx.obj.get("quiet")
+    last: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if quiet or last.get(stage) == done:
+            return
+        last[stage] = done
+        if done == total or done % max(1, total // 10) == 0:
+            click.echo(f"  {stage}: {done}/{total}", err=True)
+
+    options = ExportOptions(
+        keep=keep,
+        scale=proj.scale(scale),
+        canvas_max_side=canvas_max_side,
+        tolerance_px=tolerance_px,
+        ortho_res=ortho_res,
+        ortho_overlay=ortho_overlay,
+        progress=progress,
+    )
     if beside_photos:
         from ..export.photogrammetry import export_beside_photos
 
@@ -88,5 +126,5 @@ def command(
             proj, out, formats or ("png",), obj_ids=list(obj_ids) or None, overwrite=overwrite, options=options
         )
         where = str(out)
-    if not ctx.obj.get("quiet"):
+    if not quiet:
         click.echo(", ".join(f"{fmt}: {n} file(s)" for fmt, n in counts.items()) + f" -> {where}")

@@ -15,6 +15,15 @@ Formats (one module each; every one streams view by view, never the whole stack)
     ``OUT/coco.json``: COCO instance segmentation with RLE masks.
 ``metashape``, ``colmap``, ``realitycapture`` (:mod:`.photogrammetry`)
     ``OUT/<tool>/...``: masks in each tool's naming and polarity.
+``ortho`` (:mod:`.ortho`)
+    ``OUT/ortho/orthophoto.tif`` (tiled GeoTIFF) and ``orthophoto.jpg`` (preview): the wall
+    rectified on the reference plane, mosaicked from every registered view.
+``gpkg``, ``geojson``, ``dxf``, ``svg`` (:mod:`.vector`)
+    ``OUT/damage_map.<ext>``: one outline per object fused on the reference plane, with
+    category, area and perimeter (see :mod:`multiview.damage`).
+``summary`` (:mod:`.summary`)
+    ``OUT/summary.csv`` (areas per category and object) and ``OUT/summary.png`` (legend over
+    the orthophoto).
 
 Every export also writes ``OUT/export.json`` (formats, file counts, options, tool
 version). The folder is assembled under a temporary name and renamed when complete.
@@ -28,7 +37,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,13 +65,33 @@ class ExportOptions:
         scale: reference-view scale turning reference-plane areas into cm² (h5, coco).
         canvas_max_side: longer side of the reference-plane stack in the h5 file, pixels
             (default: the reference view's working size).
+        tolerance_px: simplification tolerance of the damage-map outlines, in pixels of the fused
+            reference-plane grid (gpkg, geojson, dxf, svg, summary).
+        ortho_res: orthophoto resolution, pixels per centimetre on the wall (needs ``scale``);
+            None = the reference photo's own resolution.
+        ortho_overlay: also write the orthophoto with the objects drawn over it.
+        progress: ``progress(stage, done, total)`` during long formats (ortho, damage map).
     """
 
     keep: str = "object"
     scale: Scale | None = None
     canvas_max_side: int | None = None
+    tolerance_px: float = 0.5
+    ortho_res: float | None = None
+    ortho_overlay: bool = False
+    progress: Callable[[str, int, int], None] | None = None
 
     def __post_init__(self) -> None:
+        if not (self.tolerance_px >= 0):
+            raise ValidationError(f"outline tolerance {self.tolerance_px} must be >= 0 pixels")
+        if self.ortho_res is not None:
+            if not (self.ortho_res > 0):
+                raise ValidationError(f"orthophoto resolution {self.ortho_res} px/cm must be positive")
+            if self.scale is None:
+                raise ValidationError(
+                    f"--ortho-res {self.ortho_res:g} px/cm needs the wall's scale: set it with "
+                    "`multiview scale PROJECT_DIR PX_PER_CM` (or X1,Y1,X2,Y2,DIST), or give --scale"
+                )
         if self.keep not in KEEP_CHOICES:
             raise ValidationError(f"keep '{self.keep}' is unknown; use one of {', '.join(KEEP_CHOICES)}")
         if self.canvas_max_side is not None and self.canvas_max_side < 16:
@@ -138,7 +167,16 @@ EXPORTERS: dict[str, str] = {
     "metashape": "multiview.export.photogrammetry:export_metashape",
     "colmap": "multiview.export.photogrammetry:export_colmap",
     "realitycapture": "multiview.export.photogrammetry:export_realitycapture",
+    "ortho": "multiview.export.ortho:export_ortho",
+    "gpkg": "multiview.export.vector:export_gpkg",
+    "geojson": "multiview.export.vector:export_geojson",
+    "dxf": "multiview.export.vector:export_dxf",
+    "svg": "multiview.export.vector:export_svg",
+    "summary": "multiview.export.summary:export_summary",
 }
+
+#: Formats made from the damage map (objects fused on the reference plane).
+DAMAGE_FORMATS = ("gpkg", "geojson", "dxf", "svg", "summary")
 
 
 def get_writer(fmt: str) -> Writer:
@@ -284,9 +322,20 @@ def export(
                 "files": counts,
                 "keep": options.keep,
                 "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
+                **_damage_manifest(project, ids, options, writers),
                 "contents": file_records(tmp),
             }
             atomic.write_text(tmp / EXPORT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
     except OSError as exc:
         raise ExportError(f"could not write export '{out}' ({exc}); check the disk space and permissions") from exc
     return counts
+
+
+def _damage_manifest(project: Project, ids: list[int], options: ExportOptions, formats: Any) -> dict[str, Any]:
+    """The damage-map part of ``export.json``: mapped and skipped objects, units, tolerance."""
+    if not any(f in DAMAGE_FORMATS for f in formats):
+        return {}
+    from ..damage import damage_map
+
+    dm = damage_map(project, ids, options.scale, tolerance_px=options.tolerance_px)
+    return {"damage_map": dm.manifest()}

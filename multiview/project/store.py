@@ -390,7 +390,7 @@ class Project:
         return resolve(self.object(obj_id).category, self._state.categories)
 
     def scale(self, override: Any = None) -> Any:
-        """The physical scale of the reference plane (a :class:`multiview.review.Scale`), or None.
+        """The physical scale of the reference plane (a :class:`multiview.plane.Scale`), or None.
 
         Args:
             override: a ``Scale`` given on the command line (``--scale``); it wins over the stored one.
