@@ -11,7 +11,10 @@ from multiview.export import EXPORTERS, ExportOptions, base, export, get_writer
 
 
 def test_every_format_is_registered_and_importable() -> None:
-    assert list(EXPORTERS) == ["png", "labels", "h5", "coco", "metashape", "colmap", "realitycapture"]
+    assert list(EXPORTERS) == [
+        *("png", "labels", "h5", "coco", "metashape", "colmap", "realitycapture"),
+        *("ortho", "gpkg", "geojson", "dxf", "svg", "summary"),
+    ]
     for fmt in EXPORTERS:
         assert callable(get_writer(fmt))
     with pytest.raises(ValidationError, match="unknown export format 'tiff'"):
