@@ -154,7 +154,7 @@ def test_cli_bad_input_writes_nothing(sample_map, tmp_path: Path) -> None:
     assert r.exit_code != 0 and "needs the wall's scale" in r.output and "multiview scale" in r.output
     assert "Traceback" not in r.output and not out.exists()
     r = CliRunner().invoke(
-        main, ["-q", "export", str(proj.root), str(out), "--format", "ortho", "--ortho-res", "1", "--scale", "2.25"]
+        main, ["export", str(proj.root), str(out), "--format", "ortho", "--ortho-res", "1", "--scale", "2.25"]
     )
     assert r.exit_code == 0, r.output
     import rasterio
