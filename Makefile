@@ -38,20 +38,25 @@ test: install browser gdal
 
 # The main job on the bundled sample, with the tracker that needs no model weights:
 # register the views, prompt two objects on one view (a drawn mask, and a box + click),
-# carry them to every view, export the masks and draw an overview picture.
+# carry them to every view, export the masks and draw an overview picture; then set the wall's
+# scale and export the damage map (orthophoto, outlines SVG/GeoPackage/DXF, summary CSV + picture).
 SAMPLE := sequences/fresco
 demo: install
 	$(BIN)/multiview init $(SAMPLE)/photos $(DEMO)/project --overwrite
 	$(BIN)/multiview align $(DEMO)/project
 	$(BIN)/multiview prompt $(DEMO)/project --view IMG_0104 --obj 1 --name figure \
 		--mask $(SAMPLE)/ground_truth/masks/1/IMG_0104.png
-	$(BIN)/multiview prompt $(DEMO)/project --view IMG_0104 --obj 3 --name lacuna \
+	$(BIN)/multiview prompt $(DEMO)/project --view IMG_0104 --obj 3 --name lacuna --category loss \
 		--box 395,470,516,560 --point 453,517
 	$(BIN)/multiview track $(DEMO)/project --tracker homography
 	$(BIN)/multiview status $(DEMO)/project
 	$(BIN)/multiview export $(DEMO)/project $(DEMO)/masks --format png --format labels --format h5 --overwrite
 	$(BIN)/multiview show $(DEMO)/project $(DEMO)/overview.png --overwrite
-	@echo "masks in $(DEMO)/masks, overview picture $(DEMO)/overview.png"
+	# the damage map: the panel is 240 cm wide, measured across the reference photo
+	$(BIN)/multiview scale $(DEMO)/project 28,399,568,417,240cm
+	$(BIN)/multiview export $(DEMO)/project $(DEMO)/damage-map --format ortho --format svg --format summary \
+		--format gpkg --format dxf --overwrite
+	@echo "masks in $(DEMO)/masks, overview picture $(DEMO)/overview.png, damage map in $(DEMO)/damage-map"
 
 clean:
 	rm -rf $(DEMO) .pytest_cache

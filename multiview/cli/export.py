@@ -102,7 +102,7 @@ def command(
         if quiet or last.get(stage) == done:
             return
         last[stage] = done
-        if done == total or done % max(1, total // 10) == 0:
+        if done == total or done % max(1, total // 4) == 0:
             click.echo(f"  {stage}: {done}/{total}", err=True)
 
     options = ExportOptions(

@@ -53,6 +53,9 @@ def command(
         proj, list(obj_ids) or None, thresholds_from(min_iou, max_area_ratio, min_score, min_present), scale
     )
     rows = report.drifted() if drifted else list(report.rows)
+    from ..damage.outline import map_areas
+
+    areas = map_areas(proj, list(obj_ids) or None, scale) if not drifted else []
     if as_json:
         click.echo(
             json.dumps(
@@ -62,6 +65,7 @@ def command(
                     "scale_px_per_cm": scale.px_per_cm if scale is not None else None,
                     "to_correct": report.views_to_correct(),
                     "rows": [r.to_json() for r in rows],
+                    "map": areas,
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -136,6 +140,14 @@ def command(
         ]
     for line in _table(header, body, {0, 5, 6, 7, 8}):
         click.echo(line)
+    if areas:
+        click.echo("damage map (each object fused over every view that sees it, on the reference plane):")
+        for a in areas:
+            if "skipped" in a:
+                click.echo(f"  {a['obj_id']:>3} {a['name']} [{a['category']}]: not on the map: {a['skipped']}")
+                continue
+            area = f"{a['area_cm2']:.1f} cm2" if a["area_cm2"] is not None else f"{a['area_ref_px']:.0f} ref px"
+            click.echo(f"  {a['obj_id']:>3} {a['name']} [{a['category']}]: {area}, seen in {len(a['views'])} view(s)")
     todo = report.views_to_correct()
     tail = f"; {len(todo)} view(s) to correct (worst first): {', '.join(todo)}" if todo else "; no drift"
     click.echo(f"{len(proj.views)} views, {len(proj.objects)} objects, {len(proj.prompts)} prompts{tail}")

@@ -210,3 +210,38 @@ def damage_map(
     _LAST.clear()
     _LAST[key] = dm
     return dm
+
+
+def map_areas(
+    project: Project, obj_ids: Sequence[int] | None = None, scale: Scale | None = None
+) -> list[dict[str, Any]]:
+    """Each object's area on the damage map (its outline fused on the reference plane).
+
+    The same figure every damage-map export writes (``area_cm2`` / ``area_ref_px`` fields), so
+    ``status``, the h5 file and the GIS/CAD files agree.
+
+    Returns:
+        One dict per object with a result: ``obj_id``, ``name``, ``category``, ``area_ref_px``,
+        ``area_cm2`` (None without a scale), ``views`` (list), and ``skipped`` (a reason) for
+        objects that could not be placed on the plane.
+    """
+    ids = [o.id for o in project.objects] if obj_ids is None else list(obj_ids)
+    ids = [i for i in ids if any(project.has_result(i, v.id) for v in project.views)]
+    if not ids:
+        return []
+    dm = damage_map(project, ids, scale)
+    out: list[dict[str, Any]] = [
+        {
+            "obj_id": o.obj_id,
+            "name": o.name,
+            "category": o.category.key,
+            "area_ref_px": o.area_ref_px,
+            "area_cm2": o.area_cm2(scale),
+            "views": list(o.views),
+        }
+        for o in dm.outlines
+    ]
+    for oid, reason in dm.skipped:
+        obj = project.object(oid)
+        out.append({"obj_id": oid, "name": obj.name, "category": obj.category, "skipped": reason})
+    return sorted(out, key=lambda d: d["obj_id"])

@@ -28,7 +28,10 @@ order of the file attribute ``object_ids``, then rows (H) and columns (W).
 
 File attributes: ``format`` (``"multiview-masks"``), ``schema_version``, ``tool_version``,
 ``created`` (UTC ISO 8601), ``reference`` (view name), ``object_ids`` (O,) int32,
-``object_names`` (JSON list), ``object_colors`` (O, 3) uint8, ``view_names`` and
+``object_names`` (JSON list), ``object_colors`` (O, 3) uint8, ``object_categories`` (JSON list of
+category keys), ``object_map_area_ref_px`` and ``object_map_area_cm2`` (O,) float64 (each object's
+area on the damage map: its outline fused over every view on the reference plane, the figure the
+damage-map exports and ``status`` give; NaN when unknown), ``view_names`` and
 ``view_sha256`` (JSON lists, length V), ``image_sizes`` (V, 2) int32 ``(width, height)``,
 ``model`` (JSON: the trackers and models that made the masks), ``prompts`` (JSON list of
 the project's prompts, original-photo pixels), ``scale_px_per_cm`` (NaN without a scale),
@@ -145,6 +148,12 @@ def write_h5(
         a["prompts"] = json.dumps([p.to_json() for p in project.prompts if p.obj_id in ids], ensure_ascii=False)
         a["scale_px_per_cm"] = _nan(options.scale.px_per_cm if options.scale is not None else None)
         a["work_max_side"] = project.state.work_max_side
+        from ..damage.outline import map_areas
+
+        fused = {d["obj_id"]: d for d in map_areas(project, ids, options.scale)}
+        a["object_categories"] = json.dumps([o.category for o in objs])
+        a["object_map_area_ref_px"] = np.asarray([_nan(fused.get(i, {}).get("area_ref_px")) for i in ids], np.float64)
+        a["object_map_area_cm2"] = np.asarray([_nan(fused.get(i, {}).get("area_cm2")) for i in ids], np.float64)
         a["axis_order"] = "views/<i>/masks: (object, y, x); canvas/masks: (view, object, y, x)"
         gviews = f.create_group("views")
         cm = ck = None

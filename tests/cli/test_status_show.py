@@ -43,7 +43,8 @@ def test_status_table(built) -> None:
         "reason",
     ]
     assert lines[1].split()[:5] == ["0", "IMG_1.jpg", "160x120", "registered", "1"]
-    assert len(lines) == 1 + 16 + 1
+    assert len(lines) == 1 + 16 + 3 + 1  # table, damage map (title + 2 objects), summary
+    assert lines[-4].startswith("damage map") and lines[-3].split()[:3] == ["1", "figure", "[figure]:"]
     row6 = lines[1 + 2 * 5]
     assert row6.split()[:4] == ["5", "IMG_6.jpg", "160x120", "registered"] and "DRIFT  IoU 0." in row6
     assert "DRIFT  object lost (empty mask)" in lines[1 + 2 * 6 + 1]

@@ -161,3 +161,21 @@ def test_cli_bad_input_writes_nothing(sample_map, tmp_path: Path) -> None:
 
     with rasterio.open(out / "ortho" / "orthophoto.tif") as ds:
         assert ds.res == pytest.approx((0.01, 0.01))  # 1 px per cm
+
+
+def test_status_h5_and_the_map_files_report_the_same_area(exported, tmp_path: Path) -> None:
+    import h5py
+
+    _, proj, out, _ = exported
+    r = CliRunner().invoke(main, ["status", str(proj.root), "--json", "--scale", str(PX_PER_CM)])
+    assert r.exit_code == 0, r.output
+    status = {a["obj_id"]: a["area_cm2"] for a in json.loads(r.output)["map"]}
+    gj = json.loads((out / "damage_map.geojson").read_text())
+    files = {f["properties"]["obj_id"]: f["properties"]["area_cm2"] for f in gj["features"]}
+    export(proj, tmp_path / "h", ("h5",), options=ExportOptions(scale=Scale(PX_PER_CM, "test")))
+    with h5py.File(tmp_path / "h" / "masks.h5") as f:
+        ids = [int(i) for i in f.attrs["object_ids"]]
+        h5 = dict(zip(ids, f.attrs["object_map_area_cm2"]))
+        assert json.loads(f.attrs["object_categories"]) == ["figure", "figure", "loss"]
+    for oid, a in files.items():
+        assert status[oid] == pytest.approx(a, abs=1e-3) and h5[oid] == pytest.approx(a, abs=1e-3)
