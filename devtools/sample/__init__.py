@@ -30,26 +30,42 @@ Layout written by :func:`make_sample` in ``out_dir``::
 
 Masks are 8-bit PNGs, 255 = object, 0 = elsewhere.  File-name order is the
 order of the viewpoints along the wall (``IMG_0101`` is the leftmost camera).
+
+:func:`make_curved_sample` (:mod:`devtools.sample.curved`) paints the same panel on the
+inside of a cylinder (an apse, ray-cast truth, ``geometry.json`` instead of homographies):
+the wall that is not one plane, behind ``sequences/apse``.
 """
 
 from __future__ import annotations
 
+from devtools.sample.curved import (
+    CURVED_FORMAT_VERSION,
+    CurvedSequence,
+    Cylinder,
+    load_curved_sample,
+    make_curved_sample,
+)
 from devtools.sample.errors import SampleExistsError, SampleFormatError, SampleValueError
 from devtools.sample.panel import PANEL_METRES_PER_PIXEL, PANEL_SIZE
 from devtools.sample.sequence import SAMPLE_OBJECTS, SampleObject, SampleSequence
 from devtools.sample.store import FORMAT_VERSION, HOMOGRAPHY_CONVENTION, load_sample, make_sample
 
 __all__ = [
+    "CURVED_FORMAT_VERSION",
     "FORMAT_VERSION",
     "HOMOGRAPHY_CONVENTION",
     "PANEL_METRES_PER_PIXEL",
     "PANEL_SIZE",
     "SAMPLE_OBJECTS",
+    "CurvedSequence",
+    "Cylinder",
     "SampleExistsError",
     "SampleFormatError",
     "SampleObject",
     "SampleSequence",
     "SampleValueError",
+    "load_curved_sample",
     "load_sample",
+    "make_curved_sample",
     "make_sample",
 ]

@@ -17,15 +17,23 @@ from devtools.sample.painter import _lowfreq
 from devtools.sample.panel import PANEL_SIZE
 
 
-def _draw_occluder(
-    kind: str, size: tuple[int, int], H: np.ndarray, rng: np.random.RandomState
-) -> tuple[np.ndarray, np.ndarray]:
-    """Occluder in view space: ``(h, w)`` float alpha in 0..1 and ``(h, w, 3)`` float RGB colour."""
-    w, h = size
+def _panel_x_range(H: np.ndarray, size: tuple[int, int]) -> tuple[float, float]:
+    """Columns ``(x_lo, x_hi)`` of the photo the (flat) panel spans, clipped to the photo."""
     W, Hp = PANEL_SIZE
     corners = np.array([[0, 0, 1], [W - 1, 0, 1], [W - 1, Hp - 1, 1], [0, Hp - 1, 1]], np.float64) @ H.T
     uv = corners[:, :2] / corners[:, 2:3]
-    x_lo, x_hi = max(uv[:, 0].min(), 0), min(uv[:, 0].max(), w - 1)
+    return max(uv[:, 0].min(), 0), min(uv[:, 0].max(), size[0] - 1)
+
+
+def _draw_occluder(
+    kind: str, size: tuple[int, int], x_range: tuple[float, float], rng: np.random.RandomState
+) -> tuple[np.ndarray, np.ndarray]:
+    """Occluder in view space: ``(h, w)`` float alpha in 0..1 and ``(h, w, 3)`` float RGB colour.
+
+    ``x_range`` is the span of columns the painted panel covers (the pole stands in front of it).
+    """
+    w, h = size
+    x_lo, x_hi = x_range
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     colour = np.zeros((h, w, 3), np.float32)
     alpha = np.zeros((h, w), np.float32)
@@ -66,7 +74,7 @@ def _draw_occluder(
 
 
 def _render_view(panel: np.ndarray, view: _View, seed: int, index: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Photograph the panel: returns ``(h, w, 3)`` uint8 RGB photo and the occluder mask (or None)."""
+    """Photograph the flat panel: returns ``(h, w, 3)`` uint8 RGB photo and the occluder mask (or None)."""
     rng = np.random.RandomState([seed, 3, index])
     w, h = view.size
     Hv = view.H
@@ -76,22 +84,51 @@ def _render_view(panel: np.ndarray, view: _View, seed: int, index: int) -> tuple
     q = Hv @ c
     J = (Hv[:2, :2] * q[2] - np.outer(q[:2], Hv[2, :2])) / q[2] ** 2
     scale = math.sqrt(abs(np.linalg.det(J)))
-    src = panel.astype(np.float32)
-    if scale < 1:
-        sigma = 0.45 * math.sqrt(1 / scale**2 - 1)
-        src = cv2.GaussianBlur(src, (0, 0), sigma)
+    src = _antialiased(panel, scale)
     warped = cv2.warpPerspective(src, Hv, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     cover = cv2.warpPerspective(
         np.ones((Hp, W), np.float32), Hv, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+    return _photograph(warped, cover, view.size, view.occluder, _panel_x_range(Hv, view.size), rng)
+
+
+def _antialiased(panel: np.ndarray, scale: float) -> np.ndarray:
+    """The panel as float32, blurred so that shrinking it by ``scale`` (view px per panel px) does not alias."""
+    src = panel.astype(np.float32)
+    if scale < 1:
+        sigma = 0.45 * math.sqrt(1 / scale**2 - 1)
+        src = cv2.GaussianBlur(src, (0, 0), sigma)
+    return src
+
+
+def _photograph(
+    warped: np.ndarray,
+    cover: np.ndarray,
+    size: tuple[int, int],
+    occluder: str | None,
+    x_range: tuple[float, float],
+    rng: np.random.RandomState,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Everything a camera adds to the panel as it lands in the photo (whatever the wall's shape).
+
+    Args:
+        warped: (h, w, 3) float32 panel colours at every photo pixel; cover: (h, w) float32 0..1,
+            where the panel is (elsewhere the plain wall shows).
+        occluder: ``"pole"``, ``"bar"`` or None; x_range: columns the panel spans (see :func:`_draw_occluder`).
+        rng: the view's random state (wall tint, occluder, lighting, noise, in this order).
+
+    Returns:
+        ``(h, w, 3)`` uint8 RGB photo and the occluder mask (alpha >= 0.5) or None.
+    """
+    w, h = size
     wall = np.empty((h, w, 3), np.float32)
     wall[:] = np.array([198, 192, 180], np.float32) + rng.uniform(-8, 8, 3)
     wall += 5 * _lowfreq(rng, (w, h), (4, 3))[..., None]
     a = cover[..., None]
     img = warped * a + wall * (1 - a)
     occ_mask = None
-    if view.occluder is not None:
-        oa, ocol = _draw_occluder(view.occluder, view.size, Hv, rng)
+    if occluder is not None:
+        oa, ocol = _draw_occluder(occluder, size, x_range, rng)
         img = img * (1 - oa[..., None]) + ocol * oa[..., None]
         occ_mask = oa >= 0.5
     # Lighting: side light gradient, gain, colour temperature, gamma, vignetting.

@@ -49,8 +49,8 @@ def _mask_png(mask: np.ndarray) -> bytes:
     return _encode(".png", mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
-def _clear_previous(out_dir: Path) -> None:
-    """Remove the files a previous :func:`make_sample` wrote (and only those)."""
+def _clear_previous(out_dir: Path, meta_name: str = "homographies.json") -> None:
+    """Remove the files a previous :func:`make_sample` (or ``make_curved_sample``: ``meta_name``) wrote."""
     photos = out_dir / "photos"
     if photos.is_dir():
         for f in photos.iterdir():
@@ -63,7 +63,7 @@ def _clear_previous(out_dir: Path) -> None:
             shutil.rmtree(d)
     if gt.is_dir():
         for f in gt.iterdir():
-            if f.is_file() and (f.name in ("panel.png", "homographies.json") or f.name.startswith(atomic.TMP_PREFIX)):
+            if f.is_file() and (f.name in ("panel.png", meta_name) or f.name.startswith(atomic.TMP_PREFIX)):
                 f.unlink()
     leftovers = [str(f.relative_to(out_dir)) for f in out_dir.rglob("*") if f.is_file()]
     if leftovers:

@@ -251,13 +251,36 @@ def spline_ref_from_view(H: np.ndarray, tps: ThinPlateSpline | None, pv: np.ndar
 # --------------------------------------------------------------------------- cleaning and cross-validation
 
 
+def local_consistency(pv: np.ndarray, d: np.ndarray, k: int = 8) -> np.ndarray:
+    """(N,) distance of each match's displacement ``d`` from the median of its ``k`` nearest neighbours'.
+
+    A correct match moves like its neighbours (the mapping is smooth, plane or not); a wrong
+    one moves anywhere. Model-free (no plane assumed), like GMS / LPM-style filters.
+
+    Args:
+        pv: (N, 2) positions; d: (N, 2) displacements (e.g. residuals to a homography).
+    """
+    n = len(pv)
+    k = min(k, n - 1)
+    out = np.empty(n)
+    for s in range(0, n, 1024):
+        q = pv[s : s + 1024]
+        d2 = ((q[:, None, :] - pv[None, :, :]) ** 2).sum(-1)
+        d2[np.arange(len(q)), np.arange(s, s + len(q))] = np.inf
+        nn = np.argpartition(d2, k, axis=1)[:, :k]
+        med = np.median(d[nn], axis=1)
+        out[s : s + 1024] = np.linalg.norm(d[s : s + 1024] - med, axis=1)
+    return out
+
+
 def clean_matches(pv: np.ndarray, pr: np.ndarray, base: np.ndarray, min_residual: float, iters: int = 5) -> np.ndarray:
     """(N,) bool: matches that agree with a smooth mapping (no plane assumed).
 
-    A strongly regularised spline correcting ``base`` is fitted, matches farther from it than
+    First, matches whose displacement (residual to ``base``) differs from their neighbours' by
+    more than ``6 * min_residual`` are set aside (:func:`local_consistency`); then a strongly
+    regularised spline correcting ``base`` is fitted, matches farther from it than
     ``max(3 * 1.4826 * MAD, min_residual)`` (reference pixels) are dropped and the fit repeated
-    (a dropped match comes back when a later fit explains it). The first fit uses the matches
-    whose residual under ``base`` is below ``max(12 * min_residual, 3 * its 75th percentile)``.
+    (a dropped match comes back when a later fit explains it).
     """
     pv = np.asarray(pv, np.float64)
     pr = np.asarray(pr, np.float64)
@@ -265,8 +288,7 @@ def clean_matches(pv: np.ndarray, pr: np.ndarray, base: np.ndarray, min_residual
     if n < 12:
         return np.ones(n, bool)
     q = apply_h(base, pv)
-    e0 = np.linalg.norm(q - pr, axis=1)
-    keep = e0 < max(12 * min_residual, 3 * float(np.percentile(e0, 75)))
+    keep = local_consistency(pv, pr - q) < 6 * min_residual
     if keep.sum() < 12:
         return np.ones(n, bool)
     for _ in range(iters):
@@ -326,11 +348,38 @@ def cross_validate(
     return e_h, e_s
 
 
+def eligible_cells(
+    keypoints: np.ndarray,
+    view_size: tuple[int, int],
+    lands: Callable[[np.ndarray], np.ndarray],
+    grid: int = GRID,
+    min_keypoints: int = 5,
+) -> np.ndarray:
+    """``(grid, grid)`` bool: cells of the view that should hold matches with the reference.
+
+    A cell counts when the view has at least ``min_keypoints`` keypoints in it (a plain wall
+    has none: nothing to match there) and its centre lands inside the reference photo.
+
+    Args:
+        keypoints: (K, 2) the view's keypoints, view pixels.
+        lands: ``lands(points) -> (M,) bool`` for view points.
+    """
+    w, h = view_size
+    k = np.asarray(keypoints, np.float64).reshape(-1, 2)
+    col = np.clip((k[:, 0] + 0.5) / w * grid, 0, grid - 1).astype(int)
+    row = np.clip((k[:, 1] + 0.5) / h * grid, 0, grid - 1).astype(int)
+    counts = np.bincount(row * grid + col, minlength=grid * grid).reshape(grid, grid)
+    centres = np.array(
+        [[(c + 0.5) * w / grid - 0.5, (r + 0.5) * h / grid - 0.5] for r in range(grid) for c in range(grid)]
+    )
+    return (counts >= min_keypoints) & np.asarray(lands(centres), bool).reshape(grid, grid)
+
+
 def summarise(
     errors: np.ndarray,
     pv: np.ndarray,
     view_size: tuple[int, int],
-    sees_ref: Callable[[np.ndarray], np.ndarray] | None = None,
+    eligible: np.ndarray | None = None,
     method: str = "",
     models: dict[str, tuple[float, float]] | None = None,
     grid: int = GRID,
@@ -339,8 +388,8 @@ def summarise(
 
     Args:
         errors: (N,) reference pixels; pv: (N, 2) view pixels of the matches.
-        sees_ref: ``sees_ref(points) -> (M,) bool``, whether view points land inside the reference
-            photo (for the coverage); default every cell counts.
+        eligible: ``(grid, grid)`` bool, the cells that should hold matches (the view has texture
+            there and they land on the reference photo; see :func:`eligible_cells`); default all.
     """
     w, h = view_size
     e = np.asarray(errors, np.float64)
@@ -351,7 +400,7 @@ def summarise(
     centres = np.array(
         [[(c + 0.5) * w / grid - 0.5, (r + 0.5) * h / grid - 0.5] for r in range(grid) for c in range(grid)]
     )
-    inside = sees_ref(centres) if sees_ref is not None else np.ones(len(centres), bool)
+    inside = np.ones(len(centres), bool) if eligible is None else np.asarray(eligible, bool).reshape(-1)
     g90: list[tuple[float | None, ...]] = []
     gn: list[tuple[int, ...]] = []
     worst: tuple[float, float, float] | None = None
@@ -410,7 +459,7 @@ def choose_model(
     *,
     px: float = 1.0,
     allow_spline: bool = True,
-    sees_ref: Callable[[np.ndarray], np.ndarray] | None = None,
+    eligible: np.ndarray | None = None,
 ) -> ModelChoice:
     """Measure the homography on held-out matches and, where it does not explain them, fit a spline.
 
@@ -423,7 +472,7 @@ def choose_model(
         px: reference-plane pixels per pixel of the image features were matched on (thresholds
             are in matching pixels and scaled by this).
         allow_spline: False: measure the homography only.
-        sees_ref: see :func:`summarise`.
+        eligible: see :func:`summarise`.
 
     Returns:
         The :class:`ModelChoice`. A spline is tried when the homography's held-out p90 is above
@@ -457,66 +506,11 @@ def choose_model(
             inv_err = round(float(np.percentile(np.linalg.norm(inv.apply(fwd.apply(q)) - q, axis=1), 90)), 3)
             dfm = Deformation("tps", fwd, inv, lam, inv_err)
             errors[clean] = e_s[lam]
-            ho = summarise(e_s[lam], cv_, view_size, sees_ref, method, models)
+            ho = summarise(e_s[lam], cv_, view_size, eligible, method, models)
             return ModelChoice(H_registered, dfm, ho, note, clean, errors)
     errors[clean] = e_h
-    ho = summarise(e_h, cv_, view_size, sees_ref, method, models)
+    ho = summarise(e_h, cv_, view_size, eligible, method, models)
     return ModelChoice(H_registered, None, ho, note, clean, errors)
-
-
-# --------------------------------------------------------------------------- dense maps
-
-
-def sample_map(
-    fn: Callable[[np.ndarray], np.ndarray],
-    H_src_from_dst: np.ndarray,
-    dst_size: tuple[int, int],
-    *,
-    step: int = 8,
-    smooth: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ``cv2.remap`` maps of a smooth mapping ``fn`` from destination to source pixels.
-
-    The projective part ``H_src_from_dst`` is evaluated exactly at every pixel; the smooth
-    correction ``fn(p) - H_src_from_dst p`` is evaluated every ``step`` pixels and interpolated
-    bilinearly (it varies slowly: a spline on a wall's shape), which keeps the cost of a
-    spline independent of its number of centres.
-
-    Args:
-        fn: ``fn(points (N, 2)) -> (N, 2)`` destination pixels -> source pixels (NaN: undefined).
-        H_src_from_dst: (3, 3) its projective part.
-        dst_size: ``(W, H)``.
-        step: spacing of the correction's samples, pixels; ``smooth=False`` evaluates ``fn`` everywhere.
-
-    Returns:
-        ``(map_x, map_y)``: (H, W) float32 source coordinates of every destination pixel centre.
-    """
-    import cv2
-
-    W, Hh = int(dst_size[0]), int(dst_size[1])
-    xs = np.arange(W, dtype=np.float64)
-    ys = np.arange(Hh, dtype=np.float64)[:, None]
-    Hm = np.asarray(H_src_from_dst, np.float64)
-    den = Hm[2, 0] * xs + Hm[2, 1] * ys + Hm[2, 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mx = (Hm[0, 0] * xs + Hm[0, 1] * ys + Hm[0, 2]) / den
-        my = (Hm[1, 0] * xs + Hm[1, 1] * ys + Hm[1, 2]) / den
-    mx[den <= 0] = np.nan
-    my[den <= 0] = np.nan
-    if not smooth or step <= 1:
-        g = np.stack(np.meshgrid(xs, ys[:, 0]), -1).reshape(-1, 2)
-        q = fn(g).reshape(Hh, W, 2)
-        return q[..., 0].astype(np.float32), q[..., 1].astype(np.float32)
-    gx = np.arange(0, W - 1 + step, step, dtype=np.float64)
-    gy = np.arange(0, Hh - 1 + step, step, dtype=np.float64)
-    g = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
-    corr = (fn(g) - apply_h(Hm, g)).reshape(len(gy), len(gx), 2).astype(np.float32)
-    corr = np.nan_to_num(corr, nan=0.0)
-    ux = (np.arange(W, dtype=np.float32) / step)[None, :].repeat(Hh, 0)
-    uy = (np.arange(Hh, dtype=np.float32) / step)[:, None].repeat(W, 1)
-    cx = cv2.remap(corr[..., 0], ux, uy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    cy = cv2.remap(corr[..., 1], ux, uy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return (mx + cx).astype(np.float32), (my + cy).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- registrations

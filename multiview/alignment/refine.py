@@ -16,8 +16,8 @@ Convention:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from ..geometry import apply_h, compose, coverage, footprint, invert, polygon_ar
 from ..raster import scale_between
 from .features import Features, detect, to_grey
 from .matching import estimate_homography, guided_match, refit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Residual
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +217,7 @@ def rewarp_matches(
     ref_feats: Features,
     ref_F_size: tuple[int, int],
     H_ref_from_view: np.ndarray,
-    view_from_ref: Callable[[np.ndarray], np.ndarray] | None = None,
+    deformation: Residual | None = None,
     *,
     radius: float = 25.0,
     ratio: float = 0.9,
@@ -222,10 +225,10 @@ def rewarp_matches(
     """Putative matches over the whole overlap, guided by a mapping (homography or deformable).
 
     Like :func:`rewarp_refine`'s first step, without fitting anything: the view is warped
-    onto the reference feature image through the mapping, features are re-detected there and
-    matched to the reference features within ``radius`` pixels (descriptor ratio test among
-    the candidates). Wrong matches are left in; :func:`multiview.alignment.deform.clean_matches`
-    removes them without assuming a plane.
+    onto the reference feature image through the mapping (:class:`multiview.plane.ViewMapping`),
+    features are re-detected there and matched to the reference features within ``radius``
+    pixels (descriptor ratio test among the candidates). Wrong matches are left in;
+    :func:`multiview.alignment.deform.clean_matches` removes them without assuming a plane.
 
     Args:
         view_img: (h, w, 3) uint8 RGB copy of the view at any resolution.
@@ -233,8 +236,7 @@ def rewarp_matches(
         ref_feats: reference features (original reference pixels).
         ref_F_size: ``(w, h)`` of the image the reference features were detected on.
         H_ref_from_view: (3, 3) the homography (of the mapping, or its base).
-        view_from_ref: ``(N, 2)`` reference original pixels -> view original pixels, when the
-            mapping is not the homography alone.
+        deformation: the correction on the reference plane after the homography, if any.
         radius: search radius, pixels of the reference feature image.
 
     Returns:
@@ -243,11 +245,10 @@ def rewarp_matches(
     """
     import cv2
 
-    from .deform import sample_map
+    from ..plane import PlaneCanvas, ViewMapping
 
     ref_size = ref_feats.size
     S_rF_from_r = scale_between(ref_size, ref_F_size)
-    S_r_from_rF = invert(S_rF_from_r)
     H_rF_from_v = compose(S_rF_from_r, H_ref_from_view)
     fp = footprint(H_rF_from_v, view_size)
     if not np.all(np.isfinite(fp)):
@@ -255,6 +256,7 @@ def rewarp_matches(
     vis = np.clip(fp, [-0.5, -0.5], [ref_F_size[0] - 0.5, ref_F_size[1] - 0.5])
     if polygon_area(vis) < 0.005 * ref_F_size[0] * ref_F_size[1]:
         return None
+    # Work at about the resolution the view lands at (an enlarged warp only blurs).
     lin = np.sqrt(polygon_area(fp) / (view_size[0] * view_size[1]))
     h, w = view_img.shape[:2]
     s_img = min(1.0, lin * view_size[0] / w * 1.25)
@@ -262,28 +264,9 @@ def rewarp_matches(
     if s_img < 0.9:
         img = cv2.resize(view_img, (max(8, round(w * s_img)), max(8, round(h * s_img))), interpolation=cv2.INTER_AREA)
     img_size = (img.shape[1], img.shape[0])
-    S_img_from_v = scale_between(view_size, img_size)
-    grey = to_grey(img)
-    if view_from_ref is None:
-        H_rF_from_img = compose(H_rF_from_v, invert(S_img_from_v))
-        warped = cv2.warpPerspective(grey, H_rF_from_img, ref_F_size, flags=cv2.INTER_LINEAR, borderValue=0)
-        valid = coverage(H_rF_from_img, img_size, ref_F_size)
-
-        def to_view(pw: np.ndarray) -> np.ndarray:
-            return apply_h(invert(H_rF_from_v), pw)
-    else:
-
-        def img_from_rF(p: np.ndarray) -> np.ndarray:
-            return apply_h(S_img_from_v, view_from_ref(apply_h(S_r_from_rF, p)))
-
-        H_img_from_rF = compose(S_img_from_v, invert(H_rF_from_v))
-        mx, my = sample_map(img_from_rF, H_img_from_rF, ref_F_size)
-        warped = cv2.remap(grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        valid = (mx >= -0.5) & (mx <= img_size[0] - 0.5) & (my >= -0.5) & (my <= img_size[1] - 0.5)
-
-        def to_view(pw: np.ndarray) -> np.ndarray:
-            return view_from_ref(apply_h(S_r_from_rF, pw))
-
+    m = ViewMapping("", view_size, img_size, ref_size, H_ref_from_view, deformation)
+    canvas = PlaneCanvas(ref_F_size, S_rF_from_r)
+    warped, valid = m.warp_image_to_ref(to_grey(img), canvas, geometry="work", fill=(0.0,))
     valid = cv2.erode(valid.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     if valid.sum() < 1000:
         return None
@@ -294,4 +277,4 @@ def rewarp_matches(
     ia, ib = guided_match(xy, desc, ref_xy_F, ref_feats.desc, np.eye(3), radius, ratio)
     if len(ia) < 8:
         return None
-    return to_view(xy[ia].astype(np.float64)), ref_feats.xy[ib].astype(np.float64)
+    return m.from_ref(xy[ia].astype(np.float64), "orig", canvas), ref_feats.xy[ib].astype(np.float64)

@@ -29,10 +29,10 @@ from ..errors import ValidationError
 from ..geometry import apply_h, compose, corners, invert, polygon_area
 from ..project.model import Registration
 from ..raster import scale_between
-from .deform import ModelChoice, choose_model, propagate, ref_from_view
+from .deform import TOLERANCE_PX, ModelChoice, choose_model, eligible_cells, propagate, ref_from_view
 from .features import Features
 from .graph import ViewGraph, build_graph, candidate_pairs, global_similarity, spanning_tree
-from .matching import MIN_INLIERS, plausible
+from .matching import MIN_INLIERS, PAIR_FEATURES, plausible, ratio_match
 from .refine import Refined, ecc_refine, rewarp_matches, rewarp_refine, warp_scale
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ class AlignOptions:
         model: ``"auto"``: per view, the homography or, where it does not explain the held-out
             matches, homography + thin-plate spline (:mod:`.deform`); ``"homography"``: the
             homography only (its held-out error is still measured).
+        heldout: measure the held-out error (and choose the model). False skips both and
+            registers exactly as multiview 0.1 did (a homography, fit residual only): for
+            benchmarks that compare with it, not for users.
     """
 
     refine: bool = True
@@ -62,6 +65,7 @@ class AlignOptions:
     neighbours: int = 5
     all_pairs_up_to: int = 12
     model: str = "auto"
+    heldout: bool = True
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -303,6 +307,8 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
     ov = overlap_with_ref(H, size, ref_size)
     err_f = None if err is None else round(float(err), 3)
     reg = Registration(ids[j], "registered", H, int(inliers), err_f, round(ov, 4), method)
+    if not options.heldout:
+        return reg, H
     if putative is None or len(putative[0]) < 8:
         return replace(reg, note="held-out error not measured: too few matches"), H
     choice = _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size, regs, options)
@@ -337,6 +343,8 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
 UNEXPLAINED_PX = 4.0
 #: Re-matching rounds guided by the spline, while they add matches.
 SPLINE_ROUNDS = 3
+#: Below this coverage of the view's textured cells, descriptor-only matches are added.
+MIN_COVERAGE = 0.9
 
 
 def _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size, regs, options) -> ModelChoice:
@@ -344,7 +352,11 @@ def _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size
 
     ``putative`` are matches of view ``j`` with view ``against`` (the reference, or the tree
     parent for a view that barely overlaps the reference: its points are then mapped to the
-    reference through the parent's model and the parent's own error is added).
+    reference through the parent's model and the parent's own error is added). Where the
+    homography does not explain them, or they leave textured parts of the view uncovered,
+    descriptor-only matches with the reference are added (no geometry: they reach where the
+    homography is far off), and the view is re-matched on its copy warped through the spline
+    while that adds matches.
     """
     size = feats[j].size
     px = ref_size[0] / ref_F[0]
@@ -354,20 +366,33 @@ def _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size
     ok = np.all(np.isfinite(pr), axis=1)
     pv, pr = np.asarray(pv, np.float64)[ok], pr[ok]
 
-    def sees_ref(points: np.ndarray) -> np.ndarray:
+    def lands(points: np.ndarray) -> np.ndarray:
         q = apply_h(H, points)
         return (q[:, 0] >= -0.5) & (q[:, 0] <= ref_size[0] - 0.5) & (q[:, 1] >= -0.5) & (q[:, 1] <= ref_size[1] - 0.5)
 
+    cells = eligible_cells(feats[j].xy, size, lands)
     allow = options.model == "auto"
-    ch = choose_model(pv, pr, H, size, px=px, allow_spline=allow, sees_ref=sees_ref)
-    if parent is None and img is not None:
+
+    def choose(a: np.ndarray, b: np.ndarray) -> ModelChoice:
+        return choose_model(a, b, H, size, px=px, allow_spline=allow, eligible=cells)
+
+    ch = choose(pv, pr)
+    weak = ch.heldout.models["homography"][1] > TOLERANCE_PX * px or ch.heldout.coverage < MIN_COVERAGE
+    if parent is None and weak:
+        # Descriptor-only matches reach where the homography is far off: the error is measured
+        # there too, whatever the model.
+        fa, fb = feats[j].strongest(PAIR_FEATURES), feats[ref].strongest(PAIR_FEATURES)
+        ia, ib = ratio_match(fa.desc, fb.desc)
+        extra = (fa.xy[ia].astype(np.float64), fb.xy[ib].astype(np.float64))
+        pv, pr = np.concatenate([pv, extra[0]]), np.concatenate([pr, extra[1]])
+        ch = choose(pv, pr)
         for _ in range(SPLINE_ROUNDS):
-            if ch.deformation is None:
+            if ch.deformation is None or img is None:
                 break
-            m = rewarp_matches(img, size, feats[ref], ref_F, ch.H_ref_from_view, _view_from_ref(ch), radius=25.0)
+            m = rewarp_matches(img, size, feats[ref], ref_F, ch.H_ref_from_view, ch.deformation, radius=25.0)
             if m is None:
                 break
-            nxt = choose_model(m[0], m[1], H, size, px=px, allow_spline=allow, sees_ref=sees_ref)
+            nxt = choose(np.concatenate([m[0], extra[0]]), np.concatenate([m[1], extra[1]]))
             grew = nxt.heldout.n > 1.05 * ch.heldout.n or nxt.heldout.coverage > ch.heldout.coverage + 0.02
             if nxt.deformation is not None or nxt.heldout.p90 <= ch.heldout.p90:
                 ch = nxt
@@ -376,14 +401,3 @@ def _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size
     if parent is not None and parent.heldout is not None:
         ch = replace(ch, heldout=propagate(ch.heldout, parent.heldout, ids[against]))
     return ch
-
-
-def _view_from_ref(ch: ModelChoice):
-    Hinv = invert(ch.H_ref_from_view)
-    d = ch.deformation
-    assert d is not None
-
-    def f(q: np.ndarray) -> np.ndarray:
-        return apply_h(Hinv, d.inverse(q))
-
-    return f

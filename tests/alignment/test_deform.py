@@ -17,7 +17,6 @@ from multiview.alignment.deform import (
     cross_validate,
     fit_tps,
     propagate,
-    sample_map,
     summarise,
 )
 from multiview.errors import ValidationError
@@ -173,18 +172,3 @@ def test_json_round_trip_and_protocol() -> None:
     assert h2.p90 == ch.heldout.p90 and h2.grid_p90 == ch.heldout.grid_p90 and h2.worst == ch.heldout.worst
     with pytest.raises(ValidationError, match="thin-plate spline"):
         ThinPlateSpline(np.zeros((3, 2)), np.zeros((2, 2)), np.zeros((3, 2)))
-
-
-def test_sample_map_matches_exact_evaluation() -> None:
-    pv, pr, _ = matches(bent, 800, noise=0.0, outliers=0.0)
-    ch = choose_model(pv, pr, H_TRUE, SIZE)
-    d = ch.deformation
-    assert d is not None
-    Hinv = np.linalg.inv(ch.H_ref_from_view)
-
-    def view_from_ref(q: np.ndarray) -> np.ndarray:
-        return apply_h(Hinv, d.inverse(q))
-
-    mx, my = sample_map(view_from_ref, Hinv, (300, 200))
-    ex, ey = sample_map(view_from_ref, Hinv, (300, 200), smooth=False)
-    assert np.abs(mx - ex).max() < 0.05 and np.abs(my - ey).max() < 0.05

@@ -132,3 +132,51 @@ def test_project_mappings(tmp_path, builder):
     p = np.array([[50.0, 40.0], [100.0, 80.0]])
     H_true = invert(b.H_view_from_panel[v.id])
     np.testing.assert_allclose(m.to_ref(p), apply_h(compose(b.H_view_from_panel[proj.reference.id], H_true), p))
+
+
+def _spline_residual():
+    """A real thin-plate spline residual (the kind `multiview align` stores for a curved wall)."""
+    from multiview.alignment.deform import fit_spline_model
+    from multiview.project import Deformation
+
+    rng = np.random.default_rng(4)
+    pv = rng.uniform([0, 0], [400, 300], (600, 2))
+    q = apply_h(H_A, pv)
+    x = (q[:, 0] - 200.0) / 200.0
+    pr = np.c_[q[:, 0] + 9.0 * x**3, q[:, 1] + 6.0 * (x**2 - 0.3)]  # a bend, like a wall curving away
+    fwd, inv = fit_spline_model(pv, pr, 1e-5, H_A, both=True)
+    return Deformation("tps", fwd, inv, 1e-5, 0.0)
+
+
+def _exact_remap(dst_size, fn, raster):
+    """Reference: the map evaluated at every pixel (no coarse sampling)."""
+    from multiview.plane.mapping import _dense_map
+
+    mx, my, valid = _dense_map(dst_size, fn, (raster.shape[1], raster.shape[0]))
+    out = cv2.remap(raster.astype(np.float32) / 255.0, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out, valid
+
+
+def test_spline_residual_dense_path_is_exact_to_a_fraction_of_a_pixel():
+    from multiview.plane.mapping import _dense_map
+
+    m = _map(H_A, _spline_residual())
+    canvas = PlaneCanvas((420, 320), np.eye(3))
+    fn = lambda p: m.from_ref(p, "work", canvas)  # noqa: E731
+    H = invert(compose(canvas.H_canvas_from_ref, m.H_ref_from("work")))
+    mx, my, _ = _dense_map(canvas.size, fn, m.work_size, H)
+    ex, ey, ok = _dense_map(canvas.size, fn, m.work_size)
+    assert ok.mean() > 0.3
+    assert np.abs(mx - ex)[ok].max() < 0.02 and np.abs(my - ey)[ok].max() < 0.02
+    # Soft masks go to the plane and back with the spline, and the areas follow it.
+    prob = _blob(m.work_size)
+    got, valid = m.warp_to_ref(prob, canvas)
+    want, want_valid = _exact_remap(canvas.size, fn, prob)
+    both = valid & want_valid
+    assert np.abs(got[both] - want[both]).max() < 0.02
+    back, _ = m.warp_from_ref((got * 255).astype(np.uint8), canvas)
+    assert np.abs(back - prob / 255.0)[m.work_size[1] // 4 : -m.work_size[1] // 4, 40:-40].mean() < 0.01
+    mask = prob >= 128
+    exact_area = np.count_nonzero(got >= 0.5)  # the warped raster's pixel count, reference-plane pixels
+    assert m.area_on_ref(mask) == pytest.approx(exact_area, rel=0.01)
+    assert m.key() != _map(H_A).key()  # results made with another model are stale
