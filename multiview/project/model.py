@@ -449,31 +449,40 @@ class HeldOutError:
         return max(v for v, _ in vals), sum(n for _, n in vals)  # type: ignore[type-var]
 
     def to_json(self) -> dict[str, Any]:
+        """JSON form; non-finite figures (nothing measurable) are written as null."""
+
+        def num(v: float) -> float | None:
+            return float(v) if np.isfinite(v) else None
+
         return {
-            "median": self.median,
-            "p90": self.p90,
+            "median": num(self.median),
+            "p90": num(self.p90),
             "n": self.n,
             "coverage": self.coverage,
             "grid_p90": [list(r) for r in self.grid_p90],
             "grid_n": [list(r) for r in self.grid_n],
             "worst": None if self.worst is None else list(self.worst),
             "method": self.method,
-            "models": {k: list(v) for k, v in self.models.items()},
+            "models": {k: [num(v[0]), num(v[1])] for k, v in self.models.items()},
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> HeldOutError:
         w = d.get("worst")
+
+        def num(v: Any) -> float:
+            return float("inf") if v is None else float(v)
+
         return cls(
-            median=float(d["median"]),
-            p90=float(d["p90"]),
+            median=num(d["median"]),
+            p90=num(d["p90"]),
             n=int(d["n"]),
             coverage=float(d.get("coverage", 0.0)),
             grid_p90=tuple(tuple(None if v is None else float(v) for v in r) for r in d.get("grid_p90") or ()),
             grid_n=tuple(tuple(int(v) for v in r) for r in d.get("grid_n") or ()),
             worst=None if w is None else (float(w[0]), float(w[1]), float(w[2])),
             method=str(d.get("method", "")),
-            models={str(k): (float(v[0]), float(v[1])) for k, v in (d.get("models") or {}).items()},
+            models={str(k): (num(v[0]), num(v[1])) for k, v in (d.get("models") or {}).items()},
         )
 
 

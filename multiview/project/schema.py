@@ -66,6 +66,26 @@ PROMPT = _obj(
     },
 )
 
+_PAIRS = {"type": "array", "items": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2}}
+_SPLINE = _obj(
+    {"centers": _PAIRS, "kernel_weights": _PAIRS, "affine_weights": {**_PAIRS, "minItems": 3, "maxItems": 3}}
+)
+DEFORMATION = _obj(
+    {"kind": {"enum": ["tps"]}, "forward": _SPLINE, "inverse": _SPLINE},
+    {"smoothing": _NUM, "inverse_error": _OPT_NUM},
+)
+HELDOUT = _obj(
+    {"median": _OPT_NUM, "p90": _OPT_NUM, "n": _INT},
+    {
+        "coverage": _NUM,
+        "grid_p90": {"type": "array", "items": {"type": "array", "items": _OPT_NUM}},
+        "grid_n": {"type": "array", "items": {"type": "array", "items": _INT}},
+        "worst": {"type": ["array", "null"], "items": _NUM, "minItems": 3, "maxItems": 3},
+        "method": _STR,
+        "models": {"type": "object", "additionalProperties": {"type": "array", "items": _OPT_NUM, "minItems": 2}},
+    },
+)
+
 REGISTRATION = _obj(
     {"view": _STR, "status": {"enum": ["reference", "registered", "unregistered"]}},
     {
@@ -80,6 +100,10 @@ REGISTRATION = _obj(
         "overlap": _OPT_NUM,
         "method": _STR,
         "reason": _OPT_STR,
+        "model": _STR,
+        "deformation": {"oneOf": [{"type": "null"}, DEFORMATION]},
+        "heldout": {"oneOf": [{"type": "null"}, HELDOUT]},
+        "note": _STR,
     },
 )
 
