@@ -179,3 +179,58 @@ def sam2_kwargs(
         "precision": precision,
     }
     return {k: v for k, v in given.items() if v is not None}
+
+
+SPEEDS = ("exact", "balanced", "fast")
+
+
+def _cond_cap(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value != -1 and value < 2:
+        raise click.BadParameter(f"{value}: use -1 (all prompted views) or at least 2", ctx=ctx, param=param)
+    return value
+
+
+def _preview(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value != 0 and (value < 128 or value % 32):
+        raise click.BadParameter(f"{value}: use 0 (no preview) or a multiple of 32, at least 128", ctx=ctx, param=param)
+    return value
+
+
+def speed_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--speed --max-cond-frames --preview-size`` (default None = the project's stored settings, else exact)."""
+    opts = [
+        click.option(
+            "--speed",
+            type=click.Choice(SPEEDS),
+            default=None,
+            help="SAM 2 speed preset: exact (Meta's settings in fp32), balanced (bf16, at most 4 prompted views "
+            "attended, early stop of corrections), fast (as balanced, 2 prompted views, 512 px preview pass first). "
+            "Remembered by the project [default: the project's, else exact]. Check what a preset costs on your "
+            "views with --check-speed-preset.",
+        ),
+        click.option(
+            "--max-cond-frames",
+            type=int,
+            default=None,
+            callback=_cond_cap,
+            help="Prompted views each view attends, nearest first (-1 = all, Meta's setting); bounds the cost of "
+            "many corrections. Remembered by the project [default: from --speed].",
+        ),
+        click.option(
+            "--preview-size",
+            type=int,
+            default=None,
+            callback=_preview,
+            help="Model input size of a quick first pass whose masks the full-size pass then replaces "
+            "(0 = none). Remembered by the project [default: from --speed].",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def speed_kwargs(speed: str | None, max_cond_frames: int | None, preview_size: int | None) -> dict[str, Any]:
+    """The speed options the user gave, as keyword arguments of the sam2 tracker."""
+    given = {"speed": speed, "max_cond_frames": max_cond_frames, "preview_size": preview_size}
+    return {k: v for k, v in given.items() if v is not None}

@@ -96,7 +96,7 @@ def command(
         click.echo(f"{len(report.views_to_correct())} view(s) to correct: {', '.join(report.views_to_correct())}")
         return
     area_col = "cm2" if scale is not None else "ref px"
-    header = ("#", "view", "size", "align", "obj", "area px", area_col, "score", "present", "drift", "reason")
+    header = ("#", "view", "size", "align", "obj", "mask", "area px", area_col, "score", "present", "drift", "reason")
     body = []
     last = None
     sizes = {v.id: f"{v.width}x{v.height}" for v in proj.views}
@@ -113,6 +113,7 @@ def command(
                 sizes[r.view_id] if first else "",
                 align if first else "",
                 str(r.obj_id),
+                r.computed_at or "-",
                 _fmt(r.area_px, ".0f"),
                 ref_area,
                 _fmt(r.score, ".2f"),
@@ -133,12 +134,13 @@ def command(
                 "-",
                 "-",
                 "-",
+                "-",
                 "",
                 "no objects yet: add a prompt",
             )
             for i, v in enumerate(proj.views)
         ]
-    for line in _table(header, body, {0, 5, 6, 7, 8}):
+    for line in _table(header, body, {0, 6, 7, 8, 9}):
         click.echo(line)
     if areas:
         click.echo("damage map (each object fused over every view that sees it, on the reference plane):")
@@ -150,4 +152,9 @@ def command(
             click.echo(f"  {a['obj_id']:>3} {a['name']} [{a['category']}]: {area}, seen in {len(a['views'])} view(s)")
     todo = report.views_to_correct()
     tail = f"; {len(todo)} view(s) to correct (worst first): {', '.join(todo)}" if todo else "; no drift"
+    previews = sum(1 for r in report.rows if r.computed_at.endswith(" preview"))
+    if previews:
+        tail += (
+            f"; {previews} mask(s) are quick previews not yet replaced by the full-size pass (run `multiview track`)"
+        )
     click.echo(f"{len(proj.views)} views, {len(proj.objects)} objects, {len(proj.prompts)} prompts{tail}")

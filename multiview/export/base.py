@@ -26,7 +26,9 @@ Formats (one module each; every one streams view by view, never the whole stack)
     the orthophoto).
 
 Every export also writes ``OUT/export.json`` (formats, file counts, options, tool
-version). The folder is assembled under a temporary name and renamed when complete.
+version, and how each mask was computed: ``computed_at``, object id -> description
+(e.g. ``"sam2 1024 px"``, ``"sam2 512 px preview"``) -> views). The folder is
+assembled under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -259,6 +261,22 @@ def check_export_target(project: Project, out: Path, overwrite: bool) -> None:
         )
 
 
+def computed_at(project: Project, obj_ids: Sequence[int]) -> dict[str, dict[str, list[str]]]:
+    """How each stored mask was computed: ``{obj id: {MaskResult.computed_at: [view ids]}}``.
+
+    A quick preview that the full-size pass has not replaced shows as e.g. ``"sam2 512 px preview"``.
+    """
+    out: dict[str, dict[str, list[str]]] = {}
+    for oid in obj_ids:
+        groups: dict[str, list[str]] = {}
+        for v in project.views:
+            r = project.read_result(oid, v.id)
+            if r is not None:
+                groups.setdefault(r.computed_at, []).append(v.id)
+        out[str(oid)] = groups
+    return out
+
+
 def export(
     project: Project,
     out: str | os.PathLike[str],
@@ -324,6 +342,7 @@ def export(
                 "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
                 **_damage_manifest(project, ids, options, writers),
                 "contents": file_records(tmp),
+                "computed_at": computed_at(project, ids),
             }
             atomic.write_text(tmp / EXPORT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
     except OSError as exc:

@@ -15,7 +15,9 @@ File layout (``OUT/masks.h5``; schema version :data:`SCHEMA_VERSION`)::
         area_cm2              (O,)      float64 ``area_ref_px`` in cm² with a scale, else NaN
         H_ref_from_view       (3, 3)    float64 original view pixels -> original reference pixels,
                                                 all NaN when the view is not registered
-        attributes: name, index, sha256, width, height, registered, trackers (JSON: obj id -> name)
+        attributes: name, index, sha256, width, height, registered, trackers (JSON: obj id -> name),
+                    computed_at (JSON: obj id -> how the mask was computed, e.g. "sam2 1024 px",
+                    "sam2 512 px preview")
     /canvas/                  only when the project is aligned (at least one registered view
                               besides the reference): the reference plane
         masks                 (V, O, Hc, Wc) uint8  every view's masks warped into the canvas
@@ -180,6 +182,7 @@ def write_h5(
                 }
             )
             g.attrs["trackers"] = json.dumps({str(o): r.tracker for o, r in vm.results.items()})
+            g.attrs["computed_at"] = json.dumps({str(o): r.computed_at for o, r in vm.results.items()})
             ch = _plane_chunks((1,), v.height, v.width)
             dm = g.create_dataset("masks", shape=(O, v.height, v.width), dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
             dk = g.create_dataset("known", shape=(O, v.height, v.width), dtype=np.uint8, chunks=ch, fillvalue=0, **gz)

@@ -651,3 +651,18 @@ class MaskResult:
             known = resize_prob(self.valid.astype(np.uint8) * 255, size) >= 128
             mask &= known
         return mask, known
+
+    @property
+    def computed_at(self) -> str:
+        """How the mask was computed, e.g. ``"sam2 1024 px"``, ``"sam2 512 px preview"`` or ``"homography"``.
+
+        The model input size comes from ``meta["image_size"]``; ``meta["pass"] == "preview"``
+        marks a quick preview that a full-size pass has not replaced yet.
+        """
+        size = self.meta.get("image_size")
+        out = self.tracker or "unknown"
+        if isinstance(size, int):
+            out += f" {size} px"
+        if self.meta.get("pass") == "preview":
+            out += " preview"
+        return out

@@ -105,6 +105,8 @@ class ObjectViewStats:
         has_result: False when no tracker result is stored (every measure is then None).
         prompted: the view carries a prompt for the object.
         tracker, source_view: from the stored result.
+        computed_at: how the stored mask was computed (``MaskResult.computed_at``, e.g.
+            ``"sam2 1024 px"`` or ``"sam2 512 px preview"``); empty without a result.
         area_px: area in view pixels (original photo).
         area_ref_px: area in reference-plane pixels, None when the view is not registered.
         area_cm2: reference-plane area in cm² with a scale, else None.
@@ -124,6 +126,7 @@ class ObjectViewStats:
     has_result: bool
     prompted: bool = False
     tracker: str = ""
+    computed_at: str = ""
     source_view: str | None = None
     area_px: float | None = None
     area_ref_px: float | None = None
@@ -151,6 +154,7 @@ class ObjectViewStats:
             "has_result": self.has_result,
             "prompted": self.prompted,
             "tracker": self.tracker,
+            "computed_at": self.computed_at,
             "source_view": self.source_view,
             "area_px": self.area_px,
             "area_ref_px": self.area_ref_px,
@@ -282,6 +286,7 @@ class Measured:
     Attributes:
         index, view_id, obj_id, prompted: the row.
         tracker, source_view, score, present_score: from the stored result.
+        computed_at: how the stored mask was computed (``MaskResult.computed_at``).
         areas: view, reference-plane and cm² areas.
         kind, value: the area the ``area`` check compares: ``"ref"`` (reference-plane pixels)
             when the view is registered, else ``"frac"`` (share of the photo).
@@ -303,6 +308,7 @@ class Measured:
     absent: bool
     score_check: CheckOutcome
     iou_check: IouOutcome
+    computed_at: str = ""
 
 
 def check_score(score: float | None, th: DriftThresholds) -> CheckOutcome:
@@ -474,6 +480,7 @@ def review(
                     absent=absent,
                     score_check=check_score(r.score, th),
                     iou_check=iou_check,
+                    computed_at=r.computed_at,
                 )
             )
 
@@ -509,6 +516,7 @@ def _stats(m: Measured, neighbour_check: CheckOutcome) -> ObjectViewStats:
         has_result=True,
         prompted=m.prompted,
         tracker=m.tracker,
+        computed_at=m.computed_at,
         source_view=m.source_view,
         area_px=m.areas.px,
         area_ref_px=m.areas.ref_px,

@@ -135,3 +135,23 @@ def load_predictor(
     model = build_model(name, checkpoint=path, device=resolve_device(device), image_size=image_size)
     log.info("loaded %s from %s on %s at %d px", name, path, model.device, model.image_size)
     return model, path
+
+
+def at_image_size(model: MultiviewVideoPredictor, name: str, image_size: int) -> MultiviewVideoPredictor:
+    """The network of ``model`` at another model input size, sharing its weights (no copy).
+
+    SAM 2's weights do not depend on the input size (the encoder interpolates its
+    position embedding, the rotary encodings are computed per size), so one checkpoint
+    serves every size. Used for the quick preview pass.
+
+    Args:
+        model: a built predictor of model ``name``.
+        image_size: the other input size (multiple of 32).
+
+    Raises:
+        ValidationError: bad image size or model name.
+    """
+    other = build_model(name, checkpoint=None, device=str(model.device), image_size=image_size)
+    other.load_state_dict(model.state_dict(), assign=True)
+    other.eval()
+    return other

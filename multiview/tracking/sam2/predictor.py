@@ -11,18 +11,55 @@
 3. :attr:`forced_candidate` makes the predictor keep candidate K (0..2) instead of
    the one with the highest predicted IoU, everywhere the model uses that choice
    (mask, memory, object pointer).
+4. Two speed levers that are off unless a caller selects them for its own thread
+   (context variables, so a workbench request and a background job never see each
+   other's choice): the attention kernel of the memory attention
+   (:func:`~multiview.tracking.sam2.attention.attention_kernel`) and a cap on the
+   conditioning frames a frame attends (:func:`cond_frames_cap`, sam2's own
+   ``max_cond_frames_in_attn``). :attr:`last_cond_frames_attended` records which
+   conditioning frames the last tracked frame attended.
 
 Everything else (memory attention, memory encoder, conditioning logic) is sam2's
-own code, unchanged.
+own code, unchanged; with the levers off the predictor computes exactly what the
+stock one computes.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import torch
 from sam2.modeling.sam2_base import NO_OBJ_SCORE
+from sam2.modeling.sam2_utils import select_closest_cond_frames
 from sam2.sam2_video_predictor import SAM2VideoPredictor
+
+from . import attention
+
+_COND_CAP: ContextVar[int | None] = ContextVar("multiview_sam2_cond_frames_cap", default=None)
+
+
+@contextlib.contextmanager
+def cond_frames_cap(cap: int | None) -> Iterator[None]:
+    """Cap the conditioning frames each tracked frame attends, in this thread/context.
+
+    Args:
+        cap: at most this many prompted frames, the nearest ones first (sam2's
+            ``select_closest_cond_frames``: the nearest before, the nearest after, then by
+            distance); ``-1`` = all (Meta's setting); None = the model's configured value.
+
+    Raises:
+        ValueError: a cap below 2 (sam2 needs the nearest frame on each side).
+    """
+    if cap is not None and cap != -1 and cap < 2:
+        raise ValueError(f"conditioning-frame cap {cap} must be -1 (all) or at least 2")
+    token = _COND_CAP.set(cap)
+    try:
+        yield
+    finally:
+        _COND_CAP.reset(token)
 
 
 class MultiviewVideoPredictor(SAM2VideoPredictor):
@@ -36,7 +73,48 @@ class MultiviewVideoPredictor(SAM2VideoPredictor):
         #: of the last multimask decoder call, or None.
         self.last_candidates: dict[str, torch.Tensor] | None = None
         self._last_iou: float | None = None
+        #: conditioning frames (sorted indices) attended by the last frame tracked from memory, or None.
+        self.last_cond_frames_attended: tuple[int, ...] | None = None
         self.sam_mask_decoder.register_forward_hook(self._after_decoder)
+        attention.install(self)
+
+    # -- conditioning-frame cap -------------------------------------------------------
+    @property
+    def max_cond_frames_in_attn(self) -> int:
+        """sam2's cap on attended conditioning frames: the thread's :func:`cond_frames_cap` or the config's."""
+        cap = _COND_CAP.get()
+        return self._configured_max_cond_frames if cap is None else cap
+
+    @max_cond_frames_in_attn.setter
+    def max_cond_frames_in_attn(self, value: int) -> None:
+        self._configured_max_cond_frames = int(value)
+
+    def _prepare_memory_conditioned_features(
+        self,
+        frame_idx,
+        is_init_cond_frame,
+        current_vision_feats,
+        current_vision_pos_embeds,
+        feat_sizes,
+        output_dict,
+        num_frames,
+        track_in_reverse=False,
+    ):
+        if not is_init_cond_frame and self.num_maskmem > 0:
+            selected, _ = select_closest_cond_frames(
+                frame_idx, output_dict["cond_frame_outputs"], self.max_cond_frames_in_attn
+            )
+            self.last_cond_frames_attended = tuple(sorted(selected))
+        return super()._prepare_memory_conditioned_features(
+            frame_idx,
+            is_init_cond_frame,
+            current_vision_feats,
+            current_vision_pos_embeds,
+            feat_sizes,
+            output_dict,
+            num_frames,
+            track_in_reverse,
+        )
 
     # -- scores and candidates -------------------------------------------------------
     def _after_decoder(self, module: Any, args: Any, output: Any) -> Any:

@@ -15,6 +15,11 @@ frame. :meth:`Sam2Session.plan` makes the jobs for an object:
   prompted frame and backward down to the previous one (or the ends): the stretch
   that prompt governs; frames anchored by their own prompts keep their masks.
 
+Speed settings (:class:`~multiview.tracking.sam2.speed.SpeedSettings`) choose the
+precision, the attention kernel and the conditioning-frame cap of every model call,
+and the early-stop rule a caller may pass to :meth:`Sam2Session.run_job` for a
+correction's re-propagation. The default (``exact``) is sam2's own computation.
+
 Convention:
     Points, boxes and masks are in *frame* pixels ``(x, y)``, origin top-left,
     pixel centres at integer coordinates. Output probabilities are (h, w) float32
@@ -38,6 +43,7 @@ from ...errors import TrackingError, ValidationError
 from .cache import FeatureCache, FeatureProvider
 from .frames import FrameSource
 from .memory import release_free_memory
+from .speed import EarlyStop, FrameChange, SpeedSettings, compute, frame_change
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +103,19 @@ class Job:
         )
 
 
-def autocast_factory(device: torch.device, precision: str):
-    """Context-manager factory: bf16 autocast on ``device`` for ``"bf16"``, nothing for ``"fp32"``."""
-    if precision not in ("fp32", "bf16"):
-        raise ValidationError(f"precision '{precision}' is unknown; use fp32 or bf16")
-    if precision == "fp32":
-        return contextlib.nullcontext
-    return lambda: torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+@dataclass(frozen=True)
+class EarlyStopped:
+    """A job that stopped early: the frames after ``last`` kept their previous results and memory.
+
+    Attributes:
+        job: the job; last: the last frame it computed; skipped: frames it did not compute.
+        changes: the :class:`~multiview.tracking.sam2.speed.FrameChange` of each computed frame.
+    """
+
+    job: Job
+    last: int
+    skipped: tuple[int, ...]
+    changes: tuple[tuple[int, FrameChange], ...]
 
 
 #: Frame source type of a session (:class:`~.frames.VideoFrames` for a project, :class:`~.frames.ArrayFrames` in tests).
@@ -117,8 +129,12 @@ class Sam2Session(Generic[FramesT]):
         predictor: a :class:`~multiview.tracking.sam2.predictor.MultiviewVideoPredictor`.
         frames: the frame source.
         cache: feature cache (default: memory only, default budget).
-        precision: ``"fp32"`` or ``"bf16"`` (autocast on CPU and GPU).
+        precision: ``"fp32"`` or ``"bf16"`` (autocast on CPU and GPU); used when ``speed`` is None.
         model_key: identity of the model configuration for the cache key.
+        speed: the speed levers (default: ``exact``, i.e. sam2's computation, in ``precision``).
+
+    Raises:
+        ValidationError: unknown precision, or a ``precision`` that contradicts ``speed``.
     """
 
     def __init__(
@@ -129,19 +145,39 @@ class Sam2Session(Generic[FramesT]):
         cache: FeatureCache | None = None,
         precision: str = "fp32",
         model_key: str = "",
+        speed: SpeedSettings | None = None,
     ) -> None:
         self.predictor = predictor
         self.frames: FramesT = frames
         self.num_frames = len(frames)
         if self.num_frames < 1:
             raise TrackingError("the pseudo-video has no frames")
-        self.precision = precision
-        self.autocast = autocast_factory(predictor.device, precision)
+        if speed is None:
+            speed = SpeedSettings(name="exact" if precision == "fp32" else "custom", precision=precision)
+        elif precision not in ("fp32", speed.precision):
+            raise ValidationError(f"precision '{precision}' contradicts the speed settings ({speed.precision})")
+        self.speed = speed
+        self.precision = speed.precision
+        device_type = predictor.device.type
+        self.kernel = speed.kernel(device_type)
+
+        def model_calls() -> contextlib.AbstractContextManager[None]:
+            return compute(speed, device_type)
+
+        #: context of every model call: no autograd, autocast, attention kernel, conditioning cap.
+        self.autocast = model_calls
         self.cache = cache if cache is not None else FeatureCache(None)
         mk = model_key or f"{type(predictor).__name__}|{predictor.image_size}"
-        self.model_key = f"{mk}|{precision}|{predictor.device.type}"
+        # the encoder's features depend on the precision and (in bf16) on the attention kernel
+        kernel_key = "" if self.kernel == "sdpa" else f"|{self.kernel}"
+        self.model_key = f"{mk}|{self.precision}|{device_type}{kernel_key}"
         self.features = FeatureProvider(predictor, frames.image, frames.key, self.model_key, self.cache, self.autocast)
         self.states: dict[int, dict[str, Any]] = {}
+        #: ``(obj_id, frame) -> conditioning frames attended`` (sorted frame indices), for every
+        #: frame tracked from memory (the last time it was computed).
+        self.cond_frames_attended: dict[tuple[int, int], tuple[int, ...]] = {}
+        #: jobs that stopped early, in order.
+        self.early_stops: list[EarlyStopped] = []
 
     # ------------------------------------------------------------------ state
     def new_state(self) -> dict[str, Any]:
@@ -261,7 +297,7 @@ class Sam2Session(Generic[FramesT]):
             kwargs["box"] = torch.from_numpy(b)
         self.predictor.forced_candidate = candidate
         try:
-            with torch.inference_mode(), self.autocast():
+            with self.autocast():
                 self.predictor.add_new_points_or_box(
                     st, frame, obj_id, clear_old_points=not accumulate, normalize_coords=False, **kwargs
                 )
@@ -277,7 +313,7 @@ class Sam2Session(Generic[FramesT]):
         if m.shape != (h, w):
             raise ValidationError(f"mask is {m.shape[1]}x{m.shape[0]} but frame {frame} is {w}x{h}")
         st = self.state(obj_id)
-        with torch.inference_mode(), self.autocast():
+        with self.autocast():
             self.predictor.add_new_mask(st, frame, obj_id, torch.from_numpy(m > 0.5 if m.dtype != bool else m))
         return self._temp_mask(obj_id, frame)
 
@@ -339,21 +375,29 @@ class Sam2Session(Generic[FramesT]):
     def preflight(self, obj_id: int) -> None:
         """Move new prompt outputs into the memory bank (runs the memory encoder on them)."""
         st = self.state(obj_id)
-        with torch.inference_mode(), self.autocast():
+        with self.autocast():
             self.predictor.propagate_in_video_preflight(st)
 
-    def run_job(self, job: Job, *, skip: int = 0) -> Iterator[FrameMask]:
+    def run_job(self, job: Job, *, skip: int = 0, early_stop: EarlyStop | None = None) -> Iterator[FrameMask]:
         """Propagate one job, yielding each frame's mask as soon as it is computed.
 
         Args:
             skip: number of frames of the job already done (resume); they are not recomputed.
+            early_stop: stop after ``early_stop.frames`` consecutive frames whose new output
+                is unchanged from their previous one (mask, mask memory features, object
+                pointer); the frames after keep their previous outputs and memory, and the
+                stop is recorded in :attr:`early_stops`. None: run every frame. Frames
+                without a previous output always count as changed.
         """
         st = self.state(job.obj_id)
         self.preflight(job.obj_id)
         pred = self.predictor
         out_dict = st["output_dict_per_obj"][0]
         tracked = st["frames_tracked_per_obj"][0]
-        for n, f in enumerate(job.frames()):
+        frames = list(job.frames())
+        unchanged = 0
+        changes: list[tuple[int, FrameChange]] = []
+        for n, f in enumerate(frames):
             if n < skip:
                 continue
             if f in out_dict["cond_frame_outputs"]:
@@ -361,7 +405,9 @@ class Sam2Session(Generic[FramesT]):
                 if f != job.start or job.emit_start:
                     yield self._to_frame_mask(job.obj_id, f, out_dict["cond_frame_outputs"][f], True)
                 continue
-            with torch.inference_mode(), self.autocast():
+            old = out_dict["non_cond_frame_outputs"].get(f)
+            pred.last_cond_frames_attended = None
+            with self.autocast():
                 out, _ = pred._run_single_frame_inference(
                     inference_state=st,
                     output_dict=out_dict,
@@ -373,10 +419,28 @@ class Sam2Session(Generic[FramesT]):
                     reverse=job.reverse,
                     run_mem_encoder=True,
                 )
+            if pred.last_cond_frames_attended is not None:
+                self.cond_frames_attended[(job.obj_id, f)] = pred.last_cond_frames_attended
             out_dict["non_cond_frame_outputs"][f] = out
             tracked[f] = {"reverse": job.reverse}
             release_free_memory()
+            if early_stop is not None:
+                change = frame_change(old, out) if old is not None else None
+                if change is not None:
+                    changes.append((f, change))
+                unchanged = unchanged + 1 if change is not None and early_stop.unchanged(change) else 0
             yield self._to_frame_mask(job.obj_id, f, out, False)
+            if early_stop is not None and unchanged >= early_stop.frames and n + 1 < len(frames):
+                stop = EarlyStopped(job, f, tuple(frames[n + 1 :]), tuple(changes))
+                self.early_stops.append(stop)
+                log.info(
+                    "sam2: object %d: re-propagation stopped after frame %d (%d unchanged); %d frame(s) kept",
+                    job.obj_id,
+                    f,
+                    unchanged,
+                    len(stop.skipped),
+                )
+                return
 
     def propagate(
         self,
@@ -384,8 +448,13 @@ class Sam2Session(Generic[FramesT]):
         new_frames: dict[int, Iterable[int]] | None = None,
         *,
         full: bool = False,
+        early_stop: EarlyStop | None = None,
     ) -> Iterator[FrameMask]:
-        """Plan and run the jobs of several objects, yielding masks as they come."""
+        """Plan and run the jobs of several objects, yielding masks as they come.
+
+        ``early_stop`` applies to re-propagations (frames with a previous output), never to
+        ``full`` runs.
+        """
         for oid in sorted(obj_ids) if obj_ids is not None else self.obj_ids:
             for job in self.plan(oid, (new_frames or {}).get(oid, ()), full=full):
-                yield from self.run_job(job)
+                yield from self.run_job(job, early_stop=None if full else early_stop)

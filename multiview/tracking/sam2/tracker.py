@@ -16,6 +16,15 @@ only what the new prompts require:
 * an interrupted run resumes from its last complete view.
 
 Views are encoded once: features are cached in memory and in ``cache/sam2/features``.
+
+Speed (:mod:`.speed`): the tracker runs with the project's stored SAM 2 settings
+(``sections["sam2"]``, written by ``multiview track --speed/--max-cond-frames/
+--preview-size``), overridden by the options it is built with; default ``exact``.
+A correction's re-propagation stops early when the settings say so; with a preview
+size, every run first makes (or updates) masks at the preview size, then at the
+full size, each view's result replaced as it finishes. Every result records the
+model input size it was computed at (``meta["image_size"]``) and its pass
+(``meta["pass"]``: ``"preview"`` or ``"full"``).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import numpy as np
 
 from ...errors import PROMPT, TrackingError, ValidationError
 from .checkpoints import DEFAULT_MODEL, fingerprint
+from .speed import SpeedSettings, saved_settings, speed_preset
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...project import MaskResult, Project, Prompt
@@ -48,10 +58,18 @@ class Sam2Tracker:
         checkpoint: official checkpoint file (default ``checkpoints/<model>.pt``).
         device: ``auto`` (CUDA if available), ``cpu`` or ``cuda``.
         image_size: model input size, a multiple of 32 (1024 native; 512 is faster, coarser).
-        precision: ``fp32`` or ``bf16`` (autocast).
+        precision: ``fp32`` or ``bf16`` (autocast); None: the speed settings' precision.
         frames: ``unaligned`` (each photo as it is) or ``aligned`` (warped onto the reference).
         cache_memory_mb, cache_disk_mb: budgets of the feature cache.
         predictor: an already built predictor (tests, notebooks); skips model loading.
+        speed: a preset name (``exact``, ``balanced``, ``fast``) or
+            :class:`~multiview.tracking.sam2.speed.SpeedSettings`; None: the project's stored
+            settings, else ``exact``.
+        max_cond_frames: conditioning frames attended per frame (-1 all, else >= 2); None: from ``speed``.
+        preview_size: model input size of the preview pass (0 = none); None: from ``speed``.
+
+    Raises:
+        ValidationError: unknown precision or preset, bad image size, cap or preview size.
     """
 
     name = "sam2"
@@ -62,28 +80,56 @@ class Sam2Tracker:
         checkpoint: str | Path | None = None,
         device: str = "auto",
         image_size: int = 1024,
-        precision: str = "fp32",
+        precision: str | None = None,
         frames: str = "unaligned",
         cache_memory_mb: float = 128,
         cache_disk_mb: float = 4096,
         predictor: Any = None,
+        speed: str | SpeedSettings | None = None,
+        max_cond_frames: int | None = None,
+        preview_size: int | None = None,
     ) -> None:
         from .model import check_image_size
 
-        if precision not in ("fp32", "bf16"):
+        if precision is not None and precision not in ("fp32", "bf16"):
             raise ValidationError(f"precision '{precision}' is unknown; use fp32 or bf16")
+        self.speed = speed_preset(speed) if isinstance(speed, str) else speed
+        self.overrides: dict[str, Any] = {
+            "precision": precision,
+            "max_cond_frames": max_cond_frames,
+            "preview_size": preview_size,
+        }
+        self.settings()  # validate the overrides now
         self.model = model
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.device = device
         self.image_size = check_image_size(image_size)
-        self.precision = precision
         self.frame_mode = frames
         self.cache_memory_mb = cache_memory_mb
         self.cache_disk_mb = cache_disk_mb
         self._predictor = predictor
+        self._previews: dict[int, Any] = {}
         self._ckpt_id = "given" if predictor is not None else None
         self._session: Sam2Session[VideoFrames] | None = None
         self._interactive: tuple[Path, Sam2Session[VideoFrames]] | None = None
+        #: sessions of the last run, by pass (``"preview"``, ``"full"``).
+        self.sessions: dict[str, Sam2Session[VideoFrames]] = {}
+
+    # ------------------------------------------------------------------ settings
+    def settings(self, project: Project | None = None) -> SpeedSettings:
+        """The speed settings of a run on ``project``: options given > project's stored > ``exact``.
+
+        Raises:
+            ValidationError: an option the settings refuse (cap below 2, bad preview size).
+        """
+        base = self.speed
+        if base is None and project is not None:
+            base = saved_settings(project)
+        base = base or speed_preset("exact")
+        changes = {k: v for k, v in self.overrides.items() if v is not None}
+        if changes.get("preview_size") == 0:
+            changes["preview_size"] = None
+        return base.with_options(**changes)
 
     # ------------------------------------------------------------------ model
     @property
@@ -98,24 +144,45 @@ class Sam2Tracker:
             self._ckpt_id = fingerprint(path)
         return self._predictor
 
-    def _model_key(self) -> str:
-        pred = self.predictor
+    def preview_predictor(self, size: int) -> Any:
+        """The same network at model input size ``size`` (weights shared with :attr:`predictor`)."""
+        p = self._previews.get(size)
+        if p is None:
+            from .model import at_image_size
+
+            p = self._previews[size] = at_image_size(self.predictor, self.model, size)
+        return p
+
+    def _model_key(self, predictor: Any = None) -> str:
+        pred = predictor if predictor is not None else self.predictor
         return f"{self.model}|{self._ckpt_id}|{pred.image_size}"
 
-    def session(self, project: Project) -> Sam2Session[VideoFrames]:
-        """A new session over the project's pseudo-video, with the project's feature cache."""
+    def session(
+        self, project: Project, *, settings: SpeedSettings | None = None, predictor: Any = None
+    ) -> Sam2Session[VideoFrames]:
+        """A session over the project's pseudo-video, with the project's feature cache.
+
+        Args:
+            settings: speed settings (default: :meth:`settings` of the project).
+            predictor: the model to use (default: the full-size :attr:`predictor`).
+        """
         from ...alignment.frames import pseudo_video
         from .cache import FeatureCache
         from .frames import VideoFrames
         from .session import Sam2Session
 
+        settings = settings if settings is not None else self.settings(project)
+        pred = predictor if predictor is not None else self.predictor
         video = pseudo_video(project, self.frame_mode)
         cache = FeatureCache(
             project.cache_dir("sam2") / "features", memory_mb=self.cache_memory_mb, disk_mb=self.cache_disk_mb
         )
-        return Sam2Session(
-            self.predictor, VideoFrames(video), cache=cache, precision=self.precision, model_key=self._model_key()
-        )
+        return Sam2Session(pred, VideoFrames(video), cache=cache, model_key=self._model_key(pred), speed=settings)
+
+    @property
+    def precision(self) -> str:
+        """Precision of a run without project settings (see :meth:`settings`)."""
+        return self.settings().precision
 
     def interactive_session(self, project: Project) -> Sam2Session[VideoFrames]:
         """The session that answers clicks at once (candidates, previews), kept between calls for one project.
@@ -154,9 +221,10 @@ class Sam2Tracker:
     def run(
         self, project: Project, *, obj_ids: Sequence[int] | None = None, full: bool = False
     ) -> Iterator[MaskResult]:
-        """Track every prompted object (or ``obj_ids``); yield one result per recomputed view."""
-        from .statestore import Manifest, ObjectStateStore
+        """Track every prompted object (or ``obj_ids``); yield one result per recomputed view.
 
+        With a preview size, the preview pass yields its results first, then the full-size pass.
+        """
         prompted = sorted({p.obj_id for p in project.prompts})
         targets = prompted if obj_ids is None else [o for o in obj_ids if o in prompted]
         if obj_ids is not None:
@@ -167,8 +235,31 @@ class Sam2Tracker:
                 )
         if not targets:
             raise TrackingError("the project has no prompts yet; mark an object on a view first", hint=PROMPT)
-        session = self._session = self.session(project)
+        settings = self.settings(project)
+        passes: list[tuple[str, Any]] = []
+        if settings.preview_size is not None and settings.preview_size < self.image_size:
+            passes.append(("preview", self.preview_predictor(settings.preview_size)))
+        passes.append(("full", self.predictor))
+        self.sessions = {}
+        for label, pred in passes:
+            session = self.sessions[label] = self._session = self.session(project, settings=settings, predictor=pred)
+            log.info("sam2: %s pass at %d px (%s)", label, pred.image_size, settings.name)
+            yield from self._run_pass(project, session, targets, full, label, final=label == "full")
+
+    def _run_pass(
+        self,
+        project: Project,
+        session: Sam2Session[VideoFrames],
+        targets: Sequence[int],
+        full: bool,
+        label: str,
+        final: bool,
+    ) -> Iterator[MaskResult]:
+        from .statestore import Manifest, ObjectStateStore
+
         root = self._state_root(project, session)
+        early_stop = session.speed.early_stop
+        video = session.frames
         for oid in targets:
             store = ObjectStateStore(root / str(oid))
             prompts = sorted(project.prompts_for(oid), key=lambda p: p.id)
@@ -183,7 +274,6 @@ class Sam2Tracker:
                 man = Manifest()
             else:
                 new = [p for p in prompts if p.id not in man.applied]
-            video = session.frames
             new_frames = [video.index_of(p.view_id) for p in new]
             for p in new:
                 self.apply_prompt(session, p, project)
@@ -192,31 +282,49 @@ class Sam2Tracker:
                 session.preflight(oid)
                 for f in set(new_frames):
                     store.save_frame(session, oid, f)
+            first_run = False
             if new or full:
                 first_run = not session.tracked_frames(oid)
                 todo += [(j, 0) for j in session.plan(oid, new_frames, full=full or first_run)]
             man = Manifest(ids, todo)
             store.write_manifest(man)
-            log.info("sam2: object %d: %d new prompt(s), %d job(s)", oid, len(new), len(todo))
+            log.info("sam2: object %d: %d new prompt(s), %d job(s) (%s pass)", oid, len(new), len(todo), label)
+            # early stop only re-runs frames that have an earlier output to compare with
+            stop_rule = None if (full or first_run) else early_stop
             while man.todo:
                 job, done = man.todo[0]
-                for fm in session.run_job(job, skip=done):
+                for fm in session.run_job(job, skip=done, early_stop=stop_rule):
                     store.save_frame(session, oid, fm.frame)
-                    yield self._result(session, fm, job)
+                    yield self._result(session, fm, job, label)
                     done += 1
                     man.todo[0] = (job, done)
                     store.write_manifest(man)
                 man.todo.pop(0)
                 store.write_manifest(man)
-            # views whose stored result went missing (deleted, or lost in an interruption)
-            # are written again from the memory, without recomputing
+            # views whose stored result went missing (deleted, or lost in an interruption), and
+            # after the full pass the views still holding a preview, are written again from the
+            # memory, without recomputing
             for f in range(session.num_frames):
-                if not project.has_result(oid, video.view_ids[f]):
+                if self._needs_result(project, oid, video.view_ids[f], session, final):
                     fm = session.mask(oid, f)
                     if fm is not None:
-                        yield self._result(session, fm, None)
+                        yield self._result(session, fm, None, label)
 
-    def _result(self, session: Sam2Session[VideoFrames], fm: FrameMask, job: Any) -> MaskResult:
+    @staticmethod
+    def _needs_result(
+        project: Project, obj_id: int, view_id: str, session: Sam2Session[VideoFrames], final: bool
+    ) -> bool:
+        if not project.has_result(obj_id, view_id):
+            return True
+        if not final:
+            return False
+        try:
+            r = project.read_result(obj_id, view_id)
+        except Exception:  # damaged file: write it again
+            return True
+        return r is None or r.tracker != "sam2" or r.meta.get("image_size") != session.predictor.image_size
+
+    def _result(self, session: Sam2Session[VideoFrames], fm: FrameMask, job: Any, label: str = "full") -> MaskResult:
         from ...project import MaskResult
 
         video = session.frames
@@ -233,7 +341,9 @@ class Sam2Tracker:
             meta={
                 "model": self.model,
                 "image_size": session.predictor.image_size,
-                "precision": self.precision,
+                "pass": label,
+                "precision": session.precision,
+                "speed": session.speed.name,
                 "frames": self.frame_mode,
             },
         )

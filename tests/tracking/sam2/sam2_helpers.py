@@ -8,6 +8,13 @@ IMAGE_SIZE = 256
 MODEL = "sam2.1_hiera_tiny"
 
 
+def always_unchanged():
+    """An early-stop rule that takes every re-computed frame as unchanged (stops after K = 2 frames)."""
+    from multiview.tracking.sam2.speed import EarlyStop
+
+    return EarlyStop(frames=2, mask_iou=1e-9, memory_rel=float("inf"), pointer_rel=float("inf"))
+
+
 def blob_frames(n: int, size: tuple[int, int] = (160, 120), seed: int = 0) -> list[np.ndarray]:
     """``n`` (h, w, 3) uint8 frames: a bright disc drifting over a textured background."""
     import cv2

@@ -165,3 +165,33 @@ def test_prompt_without_model_still_records(project_dir, tmp_path):
     )
     assert r.exit_code == 1 and "multiview checkpoints download" in r.output
     assert len(Project.open(project_dir).prompts) == 1
+
+
+def test_speed_options_are_remembered_and_checked(project_dir, sam2_checkpoint):
+    opts = ["--checkpoint", sam2_checkpoint, "--image-size", IMAGE_SIZE, "--device", "cpu"]
+    Project.open(project_dir).add_prompt("IMG_1", 1, points=[(60, 60)], labels=[1])
+    r = run("track", project_dir, "--tracker", "sam2", "--speed", "balanced", "--max-cond-frames", "3", *opts)
+    assert r.exit_code == 0, r.output
+    assert "sam2 speed custom: bf16, blocked bf16 attention, at most 3 prompted views" in r.output
+    proj = Project.open(project_dir)
+    assert proj.section("sam2")["speed"]["max_cond_frames"] == 3
+    assert proj.read_result(1, "IMG_3").meta["precision"] == "bf16"
+    # a later run without options uses the project's settings
+    proj.add_prompt("IMG_3", 1, points=[(90, 60)], labels=[0])
+    r = run("track", project_dir, "--tracker", "sam2", *opts)
+    assert r.exit_code == 0 and "sam2 speed custom" in r.output
+    # the self-check: exact and the project's preset side by side on 3 views, nothing stored
+    before = {v.id: proj.result_path(1, v.id).read_bytes() for v in proj.views}
+    r = run("track", project_dir, "--tracker", "sam2", "--check-speed-preset", "--check-views", "3", *opts)
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("  object 1 on ")]
+    assert len(lines) == 3 and all(" IoU " in ln for ln in lines)
+    assert "min IoU " in r.output and "exact" in r.output
+    assert {v.id: proj.result_path(1, v.id).read_bytes() for v in proj.views} == before
+    # bad values: one line, usage exit code
+    r = run("track", project_dir, "--tracker", "sam2", "--max-cond-frames", "1", *opts)
+    assert r.exit_code == 2 and "at least 2" in r.output
+    r = run("track", project_dir, "--tracker", "homography", "--check-speed-preset")
+    assert r.exit_code == 2 and "--tracker sam2" in r.output
+    r = run("track", project_dir, "--tracker", "sam2", "--speed", "exact", "--check-speed-preset", *opts)
+    assert r.exit_code == 1 and r.output.count("\n") == 1 and "--speed balanced|fast" in r.output
