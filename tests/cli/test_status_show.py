@@ -33,6 +33,7 @@ def test_status_table(built) -> None:
         "size",
         "align",
         "obj",
+        "mask",
         "area",
         "px",
         "ref",
@@ -67,7 +68,7 @@ def test_status_drifted_json_scale_and_thresholds(built) -> None:
     row = next(x for x in data["rows"] if x["view"] == "IMG_2.jpg" and x["obj_id"] == 1)
     assert row["area_cm2"] == pytest.approx(row["area_ref_px"] / 16.0) and row["iou"] > 0.95
     r = run("status", root, "--scale", "4")
-    assert r.output.splitlines()[0].split()[7] == "cm2"
+    assert r.output.splitlines()[0].split()[8] == "cm2"
     r = run("status", root, "--min-iou", "2")
     assert r.exit_code == 2
 
