@@ -25,7 +25,18 @@ from pathlib import Path
 import numpy as np
 
 from . import orientation
-from .decoders import MAX_PIXELS, Decoder, Header, RawDecoder, decoder_for, extensions, to_rgb8, too_large
+from .decoders import (
+    MAX_PIXELS,
+    Decoder,
+    Header,
+    PillowDecoder,
+    RawDecoder,
+    decoder_for,
+    extensions,
+    open_pillow,
+    to_rgb8,
+    too_large,
+)
 from .errors import PhotoError, PhotoSetError
 from .raster import working_size
 
@@ -50,6 +61,7 @@ __all__ = [
     "probe_photo",
     "probe_photos",
     "read_header",
+    "read_mask",
     "read_photo",
     "scan_photos",
 ]
@@ -294,3 +306,55 @@ def probe_photos(paths: Iterable[Path], progress: Callable[[int, int, Path], Non
         stems[key] = p
         infos.append(info)
     return infos
+
+
+def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a mask image drawn for a photo: (H, W) bool, True = object, display geometry.
+
+    Rules (the same for PNG, TIFF, JPEG; the EXIF orientation of the mask file is applied):
+
+    * an alpha channel that is not fully opaque holds the selection: object = alpha > 0
+      (an editor's "selection as transparency", colour white everywhere);
+    * otherwise a pixel is object when any channel is non-zero;
+    * 16-bit masks are read unchanged (a label mask with object = 1 is 1, not 0);
+    * palette images: palette index non-zero (label images).
+
+    Raises:
+        PhotoError: missing, unreadable or unknown file type.
+    """
+    path = Path(path)
+    header = read_header(path)
+    dec = _decoder(path)
+    try:
+        if isinstance(dec, PillowDecoder):
+            with open_pillow(path) as img:
+                img.load()
+                arr = _mask_array(img)
+        else:
+            arr = dec.decode(path, None)
+    except PhotoError:
+        raise
+    except Exception as exc:  # the libraries raise many types
+        raise _decode_error(path, exc) from exc
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):
+        alpha = arr[..., -1]
+        opaque = 1.0 if alpha.dtype.kind == "f" else np.iinfo(alpha.dtype).max
+        mask = alpha > 0 if (alpha < opaque).any() else (arr[..., :-1] != 0).any(axis=2)
+    elif arr.ndim == 3:
+        mask = (arr != 0).any(axis=2)
+    else:
+        mask = arr != 0
+    return orientation.to_display(mask, header.orientation)
+
+
+def _mask_array(img) -> np.ndarray:
+    """A Pillow image's values for :func:`read_mask` (palette indices kept, 16-bit kept)."""
+    if img.mode == "P" and "transparency" not in img.info:
+        return np.asarray(img)  # indices: label images
+    if img.mode in ("P", "PA"):
+        return np.asarray(img.convert("RGBA"))
+    if img.mode == "1":
+        return np.asarray(img.convert("L"))
+    if img.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        return np.asarray(img.convert("RGB"))
+    return np.asarray(img)

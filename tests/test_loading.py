@@ -295,3 +295,39 @@ def test_pixel_limit_holds_for_every_format(tmp_path: Path, monkeypatch) -> None
     for f in ("a.jpg", "a.tif"):
         with pytest.raises(PhotoError, match="more than multiview's limit"):
             read_photo(tmp_path / f)
+
+
+# ----------------------------------------------------------------------------- mask files
+
+
+def test_mask_files_alpha_16bit_palette_and_orientation(tmp_path: Path) -> None:
+    from multiview.loading import read_mask
+
+    obj = np.zeros((30, 40), bool)
+    obj[5:15, 10:30] = True
+    # selection in the alpha channel, colour white everywhere (an editor's transparency export)
+    rgba = np.full((30, 40, 4), 255, np.uint8)
+    rgba[..., 3] = np.where(obj, 255, 0)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
+    np.testing.assert_array_equal(read_mask(tmp_path / "alpha.png"), obj)
+    # fully opaque alpha: the colour decides (non-zero = object)
+    rgba[..., 3] = 255
+    rgba[..., :3] = np.where(obj[..., None], 255, 0)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "opaque.png")
+    np.testing.assert_array_equal(read_mask(tmp_path / "opaque.png"), obj)
+    # 16-bit label mask, object = 1: read unchanged
+    Image.fromarray(obj.astype(np.uint16)).save(tmp_path / "label16.png")
+    tifffile.imwrite(tmp_path / "label16.tif", obj.astype(np.uint16))
+    np.testing.assert_array_equal(read_mask(tmp_path / "label16.png"), obj)
+    np.testing.assert_array_equal(read_mask(tmp_path / "label16.tif"), obj)
+    # palette label image whose object colour is black: the index counts
+    pal = Image.fromarray(obj.astype(np.uint8), "P")
+    pal.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    pal.save(tmp_path / "palette.png")
+    np.testing.assert_array_equal(read_mask(tmp_path / "palette.png"), obj)
+    # a mask file with an orientation tag is read as displayed
+    img = Image.fromarray(obj.astype(np.uint8) * 255)
+    exif = img.getexif()
+    exif[0x0112] = 6
+    img.save(tmp_path / "turned.png", exif=exif)
+    np.testing.assert_array_equal(read_mask(tmp_path / "turned.png"), orient.to_display(obj, 6))

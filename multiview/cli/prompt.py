@@ -32,7 +32,8 @@ from .options import open_project, parse_box, parse_xy, project_arg, sam2_kwargs
     "--mask",
     "mask_path",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="8-bit image the size of the photo, non-zero = object.",
+    help="Image the size of the photo: non-zero = object (8/16-bit, any channel), or its alpha channel "
+    "when it has transparency.",
 )
 @click.option(
     "--candidate",
@@ -73,7 +74,6 @@ def command(
     candidate masks with their predicted scores (when a SAM 2 checkpoint is present)
     and writes one preview picture per candidate; --candidate K keeps candidate K.
     """
-    import cv2
 
     proj = open_project(project_dir)
     if category is not None:
@@ -84,9 +84,13 @@ def command(
     labels = [1] * len(points) + [0] * len(negs)
     mask = None
     if mask_path is not None:
-        mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
-        if mask is None:
-            raise click.BadParameter(f"cannot read '{mask_path}' as an image", param_hint="--mask")
+        from ..errors import PhotoError
+        from ..loading import read_mask
+
+        try:
+            mask = read_mask(mask_path)
+        except PhotoError as exc:
+            raise click.BadParameter(str(exc), param_hint="--mask") from None
     if not pts and box is None and mask is None:
         raise click.UsageError("give at least one --point, --neg, --box or --mask")
     single_click = len(points) == 1 and not negs and box is None and mask is None

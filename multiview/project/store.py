@@ -717,6 +717,12 @@ class Project:
                 raise ValidationError(f"mask for photo '{v.id}' is empty (no non-zero pixel)")
         if not pts and box is None and mask is None:
             raise ValidationError("empty prompt: give at least one point, a box or a mask")
+        if box is None and mask is None and 1 not in labs and not self.prompts_for(obj_id):
+            # a first prompt must say where the object is: negative clicks only say where it is not
+            raise ValidationError(
+                f"the first prompt of object {obj_id} has only negative clicks; "
+                "add a positive click, a box or a mask showing the object"
+            )
         if create_object and not any(o.id == obj_id for o in self._state.objects):
             with self.lock():
                 self.reload()

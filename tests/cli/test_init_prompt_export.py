@@ -152,3 +152,29 @@ def test_init_overwrite_never_replaces_the_photos_or_other_folders(photo_dir: Pa
         r = run("init", photo_dir, target, "--overwrite")
         assert r.exit_code == 1 and r.output.count("\n") == 1 and "photo folder" in r.output, r.output
         assert {p.name: p.read_bytes() for p in photo_dir.iterdir()} == before
+
+
+def test_prompt_mask_files_and_negative_only_first_click(photo_dir: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    proj_dir = tmp_path / "proj"
+    assert run("init", photo_dir, proj_dir).exit_code == 0
+    # IMG_1.png is 200x150: a white RGBA mask whose selection is its alpha channel
+    rgba = np.full((150, 200, 4), 255, np.uint8)
+    rgba[..., 3] = 0
+    rgba[40:80, 50:120, 3] = 255
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "sel.png")
+    r = run("prompt", proj_dir, "--view", "IMG_1", "--obj", "1", "--mask", tmp_path / "sel.png")
+    assert r.exit_code == 0, r.output
+    p = Project.open(proj_dir)
+    m = p.prompt_mask(p.prompts[0])
+    assert m.sum() == 40 * 70 and m[60, 80] and not m[10, 10]  # the selection, not the whole photo
+    Image.fromarray((rgba[..., 3] > 0).astype(np.uint16)).save(tmp_path / "label16.png")  # object = 1, 16-bit
+    r = run("prompt", proj_dir, "--view", "IMG_1", "--obj", "2", "--mask", tmp_path / "label16.png")
+    assert r.exit_code == 0, r.output
+    before = (proj_dir / "project.json").read_bytes()
+    r = run("prompt", proj_dir, "--view", "IMG_1", "--obj", "3", "--neg", "20,20")
+    assert r.exit_code == 1 and "only negative clicks" in r.output and r.output.count("\n") == 1
+    assert (proj_dir / "project.json").read_bytes() == before
+    r = run("prompt", proj_dir, "--view", "IMG_1", "--obj", "1", "--neg", "20,20")  # a correction: fine
+    assert r.exit_code == 0, r.output
