@@ -29,6 +29,7 @@ from .errors import (  # noqa: E402
     ProjectBusyError,
     ProjectError,
     ProjectExistsError,
+    StorageError,
     TrackingError,
     ValidationError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "ProjectExistsError",
     "Prompt",
     "Registration",
+    "StorageError",
     "TrackingError",
     "ValidationError",
     "View",

@@ -151,3 +151,50 @@ class ExportError(MultiviewError):
 
 class ProjectBusyError(ProjectError):
     """Another process is already doing what would conflict (a tracking run on the same project)."""
+
+
+class StorageError(MultiviewError):
+    """The disk refused a write: full, over quota, read-only or no permission.
+
+    Attributes:
+        kind: ``"full"`` (HTTP 507 in the workbench) or ``"readonly"`` (HTTP 403) or ``"other"``.
+    """
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+_FULL = {28: "no space is left on the device", 122: "the disk quota is exceeded"}  # ENOSPC, EDQUOT
+_READONLY = {30: "the file system is read-only", 13: "permission is denied", 1: "the operation is not permitted"}
+
+
+def storage_error(exc: OSError) -> StorageError:
+    """One line naming the folder and the cause of an operating-system error during a write.
+
+    Args:
+        exc: the error (its ``filename`` is the file or folder written; a temporary
+            ``.tmp-*`` name stands for its folder).
+    """
+    import os
+    from pathlib import Path
+
+    name = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else None
+    if name is None:
+        where = "the output folder"
+    else:
+        p = Path(os.fsdecode(name))
+        where = f"'{p if p.is_dir() else p.parent}'"
+    code = exc.errno or 0
+    if code in _FULL:
+        return StorageError(
+            f"cannot write in {where}: {_FULL[code]}; free some space (or use another disk) and run it again "
+            "(what was saved before is intact)",
+            "full",
+        )
+    if code in _READONLY:
+        return StorageError(
+            f"cannot write in {where}: {_READONLY[code]}; make it writable or copy the project to a writable folder",
+            "readonly",
+        )
+    return StorageError(f"cannot write in {where}: {exc.strerror or exc}; check the disk and run it again")

@@ -44,3 +44,27 @@ def camera_h(yaw_deg: float, distance: float = 3.0, f: float = 900.0, size=(800,
     t = -R @ centre
     K = np.array([[f, 0, (size[0] - 1) / 2], [0, f, (size[1] - 1) / 2], [0, 0, 1.0]])
     return K @ np.column_stack([R[:, 0], R[:, 1], t])
+
+
+def failing(code: int):
+    """Replacements of the atomic writers that fail with ``code`` while writing (after the temp exists)."""
+    import contextlib
+    import os
+
+    from multiview import atomic
+
+    real_replacing, real_staged = atomic.replacing, atomic.staged_dir
+
+    @contextlib.contextmanager
+    def replacing(path):
+        with real_replacing(path) as tmp:
+            raise OSError(code, os.strerror(code), str(tmp))
+            yield tmp  # pragma: no cover
+
+    @contextlib.contextmanager
+    def staged_dir(final, *, overwrite=False):
+        with real_staged(final, overwrite=overwrite) as tmp:
+            raise OSError(code, os.strerror(code), str(tmp / "masks.h5"))
+            yield tmp  # pragma: no cover
+
+    return replacing, staged_dir

@@ -13,7 +13,7 @@ import logging
 import click
 
 from .. import __version__
-from ..errors import MultiviewError, cli_message
+from ..errors import MultiviewError, cli_message, storage_error
 
 
 class MultiviewGroup(click.Group):
@@ -24,6 +24,8 @@ class MultiviewGroup(click.Group):
             return super().invoke(ctx)
         except MultiviewError as exc:
             raise click.ClickException(cli_message(exc)) from exc
+        except OSError as exc:  # disk full, read-only project...: one line naming the folder, no traceback
+            raise click.ClickException(str(storage_error(exc))) from exc
         except KeyboardInterrupt:
             click.echo("interrupted; the project keeps its last complete state", err=True)
             ctx.exit(130)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import atomic
-from ..errors import OVERWRITE, TRACK, ExportError, ProjectExistsError, ValidationError
+from ..errors import OVERWRITE, TRACK, ExportError, ProjectExistsError, ValidationError, storage_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plane import Scale
@@ -346,7 +346,7 @@ def export(
             }
             atomic.write_text(tmp / EXPORT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
     except OSError as exc:
-        raise ExportError(f"could not write export '{out}' ({exc}); check the disk space and permissions") from exc
+        raise storage_error(exc) from exc
     return counts
 
 

@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import atomic
-from ..errors import TRACK, ExportError, PhotoSetError, ProjectExistsError, ValidationError
+from ..errors import TRACK, ExportError, PhotoSetError, ProjectExistsError, ValidationError, storage_error
 from ..safety import BESIDE_PHOTOS_MANIFEST, file_sha256
 from .base import ExportOptions, iter_view_masks
 
@@ -257,9 +257,7 @@ def export_beside_photos(
             f"'{exc.filename}' appeared in photo folder '{folder}' while exporting; it was kept: export again"
         ) from exc
     except OSError as exc:
-        raise ExportError(
-            f"could not write masks into photo folder '{folder}' ({exc}); check the disk space and permissions"
-        ) from exc
+        raise storage_error(exc) from exc
     return counts
 
 

@@ -2,7 +2,8 @@
 
 Routes (all JSON unless noted; errors are ``{"error": message}`` with 400 for a
 refused input, 404 for an unknown view/object/prompt, 409 while a job runs here or a
-tracking run holds the project in another process; an error that one control fixes adds
+tracking run holds the project in another process, 507 when the disk is full, 403 when
+the project is read-only; an error that one control fixes adds
 ``"hint": {"field": ..., "action": ..., "command": ...}``, see :class:`multiview.errors.Hint`)::
 
     GET    /                                  the page (static/index.html)
@@ -43,7 +44,15 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import Hint, MultiviewError, ProjectBusyError, ProjectExistsError, ValidationError
+from ..errors import (
+    Hint,
+    MultiviewError,
+    ProjectBusyError,
+    ProjectExistsError,
+    StorageError,
+    ValidationError,
+    storage_error,
+)
 from .guard import LOCAL_HOSTS, LocalGuard
 from .jobs import JobBusyError
 from .workbench import NotFound, Workbench
@@ -253,6 +262,10 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
     async def library(request: Request, exc: MultiviewError) -> Response:
         return _error(400, str(exc), exc)
 
+    async def storage(request: Request, exc: Exception) -> Response:
+        err = exc if isinstance(exc, StorageError) else storage_error(exc)  # type: ignore[arg-type]
+        return _error({"full": 507, "readonly": 403}.get(err.kind, 500), str(err))
+
     async def http(request: Request, exc: HTTPException) -> Response:
         return _error(exc.status_code, exc.detail or "error")
 
@@ -261,6 +274,8 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         ValidationError: refused,
         JobBusyError: busy,
         ProjectBusyError: busy,
+        StorageError: storage,
+        OSError: storage,
         ProjectExistsError: exists,
         MultiviewError: library,
         HTTPException: http,

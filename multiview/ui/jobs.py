@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import MultiviewError
+from ..errors import MultiviewError, storage_error
 from .events import EventBus
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,8 @@ class JobRunner:
         except MultiviewError as exc:
             hint = {"hint": exc.hint.to_json()} if exc.hint is not None else {}
             self._set(state="failed", message=str(exc), finished=time.time(), extra={**self._status.extra, **hint})
+        except OSError as exc:  # disk full, read-only project: the one-line reason, not a type name
+            self._set(state="failed", message=str(storage_error(exc)), finished=time.time())
         except Exception as exc:
             log.exception("job failed")
             self._set(state="failed", message=f"{type(exc).__name__}: {exc}", finished=time.time())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from multiview import ExportError, ProjectExistsError, ValidationError
+from multiview import ExportError, ProjectExistsError, StorageError, ValidationError
 from multiview.export import EXPORTERS, ExportOptions, base, export, get_writer
 
 
@@ -53,7 +53,7 @@ def test_failing_writer_leaves_the_old_output(built, tmp_path, monkeypatch) -> N
         raise OSError("disk full")
 
     monkeypatch.setattr(base, "get_writer", lambda fmt: boom)
-    with pytest.raises(ExportError, match="disk full"):
+    with pytest.raises(StorageError, match="disk full"):
         export(built.project, out, ["png"], overwrite=True)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]

@@ -170,7 +170,7 @@ def test_a_prompt_the_tracker_refuses_is_not_kept(client, ui_project):
     before = (ui_project / "project.json").read_bytes()
     # the homography engine turns clicks into a mask by GrabCut, which needs a positive click or a box
     r = client.post("/api/prompts", json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [[5, 5]], "labels": [0]})
-    assert r.status_code == 400 and "positive click or box" in r.json()["error"]
+    assert r.status_code == 400 and "positive click" in r.json()["error"]
     assert client.get("/api/state").json()["prompts"] == []
     assert not (ui_project / "results").exists()
     assert (ui_project / "project.json").read_bytes() == before
@@ -455,3 +455,27 @@ def test_tracking_in_another_process_is_respected(built_client):
     assert r.status_code == 202
     c.app.state.workbench.jobs.join(60)
     assert c.get("/api/job").json()["state"] == "done"
+
+
+@pytest.mark.parametrize(("code", "status"), [(28, 507), (30, 403), (13, 403)])
+def test_disk_full_and_read_only_are_json_errors(built_client, monkeypatch, code, status):
+    import os
+
+    from helpers import failing
+
+    from multiview import atomic
+
+    c, proj, _ = built_client
+    before = (proj.root / "project.json").read_bytes()
+    replacing, staged = failing(code)
+    monkeypatch.setattr(atomic, "replacing", replacing)
+    monkeypatch.setattr(atomic, "staged_dir", staged)
+    for method, url, body in (
+        ("post", "/api/objects", {"name": "hand"}),
+        ("post", "/api/prompts", {"view": "IMG_2.jpg", "obj_id": 1, "points": [[60, 50]], "labels": [1]}),
+        ("post", "/api/export", {"formats": ["h5"], "name": "run"}),
+    ):
+        r = getattr(c, method)(url, json=body)
+        assert r.status_code == status and os.strerror(code) not in r.text, r.text
+        assert r.json()["error"].startswith("cannot write in '") and "\n" not in r.json()["error"]
+    assert (proj.root / "project.json").read_bytes() == before
