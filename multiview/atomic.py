@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 TMP_PREFIX = ".tmp-"
 
@@ -62,28 +66,35 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Any], Any]) -> No
 
 
 @contextlib.contextmanager
-def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
+def replacing(path: str | os.PathLike[str], *, lock: bool = True) -> Iterator[Path]:
     """Yield a temporary file name next to ``path``; rename it over ``path`` when the block succeeds.
 
     For writers that need a file name rather than a file object (HDF5). If the
     block raises, the temporary file is removed and ``path`` is untouched.
+
+    Args:
+        lock: hold an exclusive ``flock`` on the temporary file while the block runs
+            (the "being written" mark :func:`clean_stale` respects). HDF5 takes its own
+            ``flock`` on the file it writes, which is the same mark: pass False for it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)
+        if lock:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # "being written": clean_stale leaves it alone while we live
+        try:
+            yield Path(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
     finally:
         os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
     _fsync_dir(path.parent)
 
 
@@ -104,6 +115,7 @@ def create_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), FILE_MODE)
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # "being written" (see clean_stale)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -167,11 +179,21 @@ def staged_dir(final: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + ".", dir=final.parent))
     os.chmod(tmp, DIR_MODE)
+    dfd = os.open(tmp, os.O_RDONLY)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        fcntl.flock(dfd, fcntl.LOCK_EX)  # "being built" (see clean_stale)
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _swap_in(tmp, final)
+    finally:
+        os.close(dfd)
+
+
+def _swap_in(tmp: Path, final: Path) -> None:
+    """Rename the complete folder ``tmp`` to ``final``, the previous ``final`` removed after."""
     old = None
     if final.exists():
         old = final.with_name(TMP_PREFIX + final.name + ".old")
@@ -182,3 +204,82 @@ def staged_dir(final: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
     _fsync_dir(final.parent)
     if old is not None:
         shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def old_name(final: str | os.PathLike[str]) -> Path:
+    """Where :func:`staged_dir` parks the previous ``final`` during the swap."""
+    final = Path(final)
+    return final.with_name(TMP_PREFIX + final.name + ".old")
+
+
+def recover_swap(final: str | os.PathLike[str]) -> bool:
+    """Put back a folder whose replacement was interrupted between the two renames of the swap.
+
+    If the process died after moving the previous ``final`` aside and before moving the
+    new one in, ``final`` is missing and the previous one waits under :func:`old_name`:
+    it is renamed back (it is the only copy). Returns True if something was restored.
+    """
+    final, old = Path(final), old_name(final)
+    if not os.path.lexists(final) and old.is_dir() and not old.is_symlink():
+        os.replace(old, final)
+        log.warning("restored '%s' from an interrupted replacement", final)
+        return True
+    return False
+
+
+def clean_stale(
+    folder: str | os.PathLike[str],
+    prefix: str = "",
+    *,
+    recursive: bool = False,
+    owners: Iterable[str] | None = None,
+) -> int:
+    """Delete the temporary files and folders killed writers left in ``folder`` (``.tmp-<prefix>*``).
+
+    Safe while other processes write: every writer of this module holds an exclusive
+    ``flock`` on its temporary file or folder until it is renamed or removed, and the
+    kernel drops that lock when the writer dies (even on ``kill -9``); an entry whose
+    lock can be taken has no live writer. ``.old`` folders parked by an interrupted swap
+    are left to :func:`recover_swap`; links are never followed.
+
+    Args:
+        prefix: only names starting with ``.tmp-`` + ``prefix`` (e.g. the output's name).
+        recursive: also look in sub-folders (not following links).
+        owners: only temporaries of these file names (``.tmp-<owner>.*``), e.g. the masks
+            an export writes into a photo folder.
+
+    Returns:
+        Number of entries removed.
+    """
+    folder = Path(folder)
+    try:
+        entries = list(folder.rglob(TMP_PREFIX + prefix + "*") if recursive else folder.glob(TMP_PREFIX + prefix + "*"))
+    except OSError:
+        return 0
+    allowed = None if owners is None else tuple(TMP_PREFIX + o + "." for o in owners)
+    n = 0
+    for e in entries:
+        if e.name.endswith(".old") or e.is_symlink() or not (e.is_file() or e.is_dir()):
+            continue
+        if allowed is not None and not e.name.startswith(allowed):
+            continue
+        try:
+            fd = os.open(e, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer
+            if e.is_dir():
+                shutil.rmtree(e, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):  # gone meanwhile, or a read-only folder
+                    e.unlink()
+            n += 0 if os.path.lexists(e) else 1
+        finally:
+            os.close(fd)
+    if n:
+        log.info("removed %d temporary leftover(s) of interrupted writes in %s", n, folder)
+    return n

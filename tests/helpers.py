@@ -56,8 +56,8 @@ def failing(code: int):
     real_replacing, real_staged = atomic.replacing, atomic.staged_dir
 
     @contextlib.contextmanager
-    def replacing(path):
-        with real_replacing(path) as tmp:
+    def replacing(path, lock=True):
+        with real_replacing(path, lock=lock) as tmp:
             raise OSError(code, os.strerror(code), str(tmp))
             yield tmp  # pragma: no cover
 

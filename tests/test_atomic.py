@@ -92,3 +92,50 @@ def test_create_bytes_never_replaces_an_existing_file(tmp_path: Path, monkeypatc
     atomic.create_bytes(tmp_path / "b.png", b"b")
     assert (tmp_path / "b.png").read_bytes() == b"b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["IMG_1.jpg.mask.png", "b.png"]  # no temp files left
+
+
+KILLED_WRITER = """
+import os, sys
+from pathlib import Path
+from multiview import atomic
+kind, target = sys.argv[1], Path(sys.argv[2])
+if kind == "file":
+    cm = atomic.replacing(target)
+    tmp = cm.__enter__()
+    tmp.write_bytes(b"half a file")
+else:
+    cm = atomic.staged_dir(target, overwrite=True)
+    tmp = cm.__enter__()
+    (tmp / "masks.h5").write_bytes(b"partial")
+os._exit(9)  # killed: no cleanup runs; the kernel drops the writer's lock
+"""
+
+
+def kill_a_writer(kind: str, target: Path) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, kind, str(target)], check=False)
+
+
+def test_clean_stale_removes_only_dead_writers_leftovers(tmp_path: Path) -> None:
+    kill_a_writer("file", tmp_path / "project.json")
+    kill_a_writer("dir", tmp_path / "out")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 2 and all(n.startswith(".tmp-") for n in left)
+    (tmp_path / ".tmp-notes.txt").write_text("a user's file that merely looks like ours")
+    with atomic.replacing(tmp_path / "live.json") as live:  # a live writer in this process
+        live.write_text("{}")
+        assert atomic.clean_stale(tmp_path, "project.json.") == 1
+        assert atomic.clean_stale(tmp_path, "out.") == 1
+        assert live.exists()  # still being written: kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-notes.txt", "live.json"]
+
+
+def test_interrupted_swap_is_put_back(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with atomic.staged_dir(out) as d:
+        (d / "a.txt").write_text("previous export")
+    os.replace(out, atomic.old_name(out))  # killed between the two renames of a replacement
+    assert atomic.recover_swap(out) and (out / "a.txt").read_text() == "previous export"
+    assert not atomic.recover_swap(out)

@@ -324,6 +324,9 @@ def export(
     if not any(project.has_result(oid, v.id) for oid in ids for v in project.views):
         raise ExportError("the project has no tracked masks to export; track the objects first", hint=TRACK)
     out = Path(out)
+    if not out.is_symlink():
+        atomic.recover_swap(out)  # a replacement killed between its two renames: the previous export is back
+        atomic.clean_stale(out.parent, out.name + ".")  # folders of killed exports to this name
     check_export_target(project, out, overwrite)
     counts: dict[str, int] = {}
     try:

@@ -134,7 +134,7 @@ def write_h5(
     models: set[str] = set()
     gz = {"compression": "gzip", "compression_opts": GZIP_LEVEL}
     O = len(ids)
-    with atomic.replacing(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic.replacing(path, lock=False) as tmp, h5py.File(tmp, "w") as f:
         a = f.attrs
         a["format"] = FORMAT
         a["schema_version"] = SCHEMA_VERSION

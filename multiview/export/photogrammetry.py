@@ -216,6 +216,8 @@ def export_beside_photos(
     try:
         owned = _read_ownership(record_path)
         targets = {(fmt, v.id): folder / NAMING[fmt][1](v) for fmt in fmts for v in project.views}
+        # temporaries of a killed earlier run: only of the names this export writes
+        atomic.clean_stale(folder, owners=[t.name for t in targets.values()] + [BESIDE_PHOTOS_MANIFEST])
         taken = [
             t.name
             for (fmt, vid), t in targets.items()

@@ -234,6 +234,8 @@ class Project:
             raise ValidationError(f"work_max_side {work_max_side} is too small; use at least 256")
         refuse_protected(root, protected_paths(photos_dir=photos_dir), "project folder")
         root = Path(root).resolve()
+        atomic.recover_swap(root)  # an `init --overwrite` killed mid-swap: the previous project is back
+        atomic.clean_stale(root.parent, root.name + ".")  # folders of killed `init` runs
         if root.exists() and not root.is_dir():
             raise ProjectExistsError(f"project folder '{root}' is a file; choose a folder name")
         if root.exists() and any(root.iterdir()):
@@ -305,6 +307,7 @@ class Project:
         """
         root = Path(root).resolve()
         proj = cls(root, cls._read_state(root))
+        atomic.clean_stale(root, recursive=True)  # temporaries of killed writers (partial results, prompts...)
         if verify:
             proj.verify_photos()
         return proj

@@ -143,3 +143,22 @@ def test_empty_folder_new_folder_and_file(world, tmp_path) -> None:
     with pytest.raises(ProjectExistsError, match="is a file"):
         export(proj, f, ["coco"], overwrite=True)
     assert f.read_text() == "x"
+
+
+def test_killed_export_leftovers_are_cleaned_and_a_killed_swap_is_undone(world, tmp_path) -> None:
+    import os
+
+    from test_atomic import kill_a_writer
+
+    from multiview import atomic
+
+    proj, _, _ = world
+    out = tmp_path / "out"
+    kill_a_writer("dir", out)  # an export killed while writing (partial masks.h5)
+    assert [p.name.startswith(".tmp-out.") for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == [True]
+    export(proj, out, ["coco"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    os.replace(out, atomic.old_name(out))  # killed between the two renames of an overwrite
+    with pytest.raises(ProjectExistsError, match="already exists"):
+        export(proj, out, ["png"])  # the previous export is back, and not replaced without overwrite
+    assert (out / "coco.json").is_file()

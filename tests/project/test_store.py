@@ -295,3 +295,15 @@ def test_linked_photos_are_named_as_in_the_folder(tmp_path: Path) -> None:
     assert [v.id for v in p.views] == ["wall_01.png", "wall_02.png"]
     assert p.view("wall_01").path == tmp_path / "wall" / "wall_01.png"
     Project.open(p.root)  # the links verify against their targets' content
+
+
+def test_leftovers_of_killed_writers_are_cleaned_on_open(photo_dir: Path, tmp_path: Path) -> None:
+    from test_atomic import kill_a_writer
+
+    p = Project.create(photo_dir, tmp_path / "p")
+    kill_a_writer("file", p.root / "project.json")  # a `prompt` killed while saving
+    kill_a_writer("file", p.root / "prompts" / "1.png")
+    kill_a_writer("file", p.root / "results" / "1" / "IMG_1.png.npz")
+    assert len(list(p.root.rglob(".tmp-*"))) == 3
+    Project.open(p.root)
+    assert not list(p.root.rglob(".tmp-*"))
