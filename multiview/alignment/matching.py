@@ -169,11 +169,20 @@ def guided_match(
     return ia[keep], ib[keep]
 
 
+#: Largest plausible ratio between two photos' fields of view (area ratio, about 32x in width).
+MAX_VIEW_CHANGE = 1000.0
+
+
 def plausible(H: np.ndarray, size_a: tuple[int, int], size_b: tuple[int, int]) -> str | None:
     """Reject degenerate homographies; returns the reason or None when plausible.
 
     A homography of a photo of a plane keeps orientation (no mirror), does not
-    send the photo's corners behind the camera, and changes area by less than 100x.
+    send the photo's corners behind the camera, and changes the *field of view* by
+    less than :data:`MAX_VIEW_CHANGE`: the outline of photo ``a`` mapped into ``b``
+    covers between 1/1000 and 1000 times ``b``'s frame (a detail 1/30 of the wall's
+    width beside an overview is normal; a collapse to a dot is not). Fields of view are compared, not pixel counts: a
+    56 MP close-up framed like a 0.3 MP overview covers about 1x its frame, however
+    many more pixels it has (resolution is not scale).
     """
     from ..geometry import corners, polygon_area
 
@@ -186,10 +195,10 @@ def plausible(H: np.ndarray, size_a: tuple[int, int], size_b: tuple[int, int]) -
     if det <= 0:
         return "the mapping mirrors the photo"
     q = ph[:, :2] / ph[:, 2:3]
-    area = polygon_area(q)
-    a0 = size_a[0] * size_a[1]
-    if not (a0 / 100 < area < a0 * 100):
-        return f"implausible scale change ({area / a0:.3g}x area)"
+    frame_b = float(size_b[0] * size_b[1])
+    cover = polygon_area(q) / frame_b  # a's field of view in units of b's
+    if not (1 / MAX_VIEW_CHANGE < cover < MAX_VIEW_CHANGE):
+        return f"implausible change of field of view (one photo covers {cover:.3g}x the other's view)"
     # Convexity of the mapped outline (a projective map of a plane keeps it convex).
     v = np.roll(q, -1, axis=0) - q
     cross = v[:, 0] * np.roll(v, -1, axis=0)[:, 1] - v[:, 1] * np.roll(v, -1, axis=0)[:, 0]

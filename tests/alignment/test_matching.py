@@ -75,4 +75,18 @@ def test_guided_match_finds_true_pairs_only_near_prediction():
 def test_plausible_rejects_mirror_and_collapse():
     assert plausible(np.eye(3), (100, 100), (100, 100)) is None
     assert "mirror" in plausible(np.diag([-1.0, 1.0, 1.0]), (100, 100), (100, 100))
-    assert "scale" in plausible(np.diag([0.01, 0.01, 1.0]), (100, 100), (100, 100))
+    assert "field of view" in plausible(np.diag([0.01, 0.01, 1.0]), (100, 100), (100, 100))
+
+
+def test_resolution_is_not_scale():
+    """A 56 MP photo framed exactly like a 0.3 MP one (157x the pixels) covers the same view: plausible."""
+    big, small = (8640, 6480), (640, 480)
+    s = small[0] / big[0]
+    H_small_from_big = np.array([[s, 0, 0.5 * s - 0.5], [0, s, 0.5 * s - 0.5], [0, 0, 1.0]])
+    assert plausible(H_small_from_big, big, small) is None
+    assert plausible(np.linalg.inv(H_small_from_big), small, big) is None
+    # a medium-format close-up of 1/40 of the overview's width: normal
+    close = np.array([[0.025, 0, 300.0], [0, 0.025, 200.0], [0, 0, 1.0]])
+    assert plausible(close, (8000, 6000), (4000, 3000)) is None
+    # a view shrunk to a dot (1/2500 of the frame) is a degenerate mapping
+    assert "field of view" in plausible(np.diag([0.02, 0.02, 1.0]), (1000, 1000), (1000, 1000))
