@@ -54,9 +54,9 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from . import align, category, checkpoints, export, init, prompt, scale, show, status, track, ui
+    from . import align, category, checkpoints, export, init, prompt, relink, scale, show, status, track, ui
 
-    for mod in (init, status, prompt, track, export, show, checkpoints, align, ui, scale, category):
+    for mod in (init, status, prompt, track, export, show, checkpoints, align, ui, scale, category, relink):
         main.add_command(mod.command)
 
 

@@ -94,7 +94,7 @@ def command(
         raise click.UsageError("give an output folder OUT, or --beside-photos (not both)")
     if beside_photos and overwrite:
         raise click.UsageError("--beside-photos never replaces files it did not write; drop --overwrite")
-    proj = open_project(project_dir)
+    proj = open_project(project_dir, need_photos=False)  # stored masks need no pixels (orthophotos do)
     quiet = ctx.obj.get("quiet")
     last: dict[str, int] = {}
 

@@ -52,11 +52,15 @@ def parse_box(value: str) -> tuple[float, float, float, float]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def open_project(path: Path, verify: bool = True) -> Project:
-    """Open a project (errors are mapped to clean messages by the main group)."""
+def open_project(path: Path, verify: bool = True, need_photos: bool = True) -> Project:
+    """Open a project (errors are mapped to clean messages by the main group).
+
+    ``need_photos=False`` for commands that work on stored data only (status, export):
+    they run while the photos are away.
+    """
     from ..project import Project
 
-    return Project.open(path, verify=verify)
+    return Project.open(path, verify=verify, need_photos=need_photos)
 
 
 def _parse_scale(ctx: click.Context, param: click.Parameter, value: str | None):

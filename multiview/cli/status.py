@@ -47,7 +47,7 @@ def command(
     --scale), predicted score, object-present score, and a drift flag with its reason."""
     from ..review import review
 
-    proj = open_project(project_dir)
+    proj = open_project(project_dir, need_photos=False)
     scale = proj.scale(scale)
     report = review(
         proj, list(obj_ids) or None, thresholds_from(min_iou, max_area_ratio, min_score, min_present), scale

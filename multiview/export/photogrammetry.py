@@ -74,11 +74,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-#: tool -> (sub-folder, mask file name of a view).
+#: tool -> (sub-folder, mask file name of a view): from the photo's file name as the tool sees it.
 NAMING: dict[str, tuple[str, Callable[[View], str]]] = {
-    "metashape": ("metashape", lambda v: f"{v.stem}_mask.png"),
-    "colmap": ("colmap", lambda v: f"{v.id}.png"),
-    "realitycapture": ("realitycapture", lambda v: f"{v.id}.mask.png"),
+    "metashape": ("metashape", lambda v: f"{Path(v.file_name).stem}_mask.png"),
+    "colmap": ("colmap", lambda v: f"{v.file_name}.png"),
+    "realitycapture": ("realitycapture", lambda v: f"{v.file_name}.mask.png"),
 }
 
 

@@ -86,6 +86,11 @@ class View:
         return Path(self.id).stem
 
     @property
+    def file_name(self) -> str:
+        """The photo's current file name (differs from ``id`` after a relink to renamed files)."""
+        return Path(self.path).name
+
+    @property
     def size(self) -> tuple[int, int]:
         """Original ``(width, height)``."""
         return self.width, self.height

@@ -294,12 +294,14 @@ class Project:
         return cls(root, state)
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, verify: bool = True) -> Project:
+    def open(cls, root: str | os.PathLike[str], *, verify: bool = True, need_photos: bool = True) -> Project:
         """Open and validate a project.
 
         Args:
             verify: check that every photo is still where it was and unchanged
                 (size and time first; the content hash only if those differ).
+            need_photos: False for work on stored data only (status, exporting stored
+                masks): missing photos are then allowed (logged), changed ones still refused.
 
         Raises:
             ProjectError: missing or damaged project.
@@ -309,7 +311,15 @@ class Project:
         proj = cls(root, cls._read_state(root))
         atomic.clean_stale(root, recursive=True)  # temporaries of killed writers (partial results, prompts...)
         if verify:
-            proj.verify_photos()
+            missing = proj.verify_photos(missing_ok=not need_photos)
+            if missing:
+                log.warning(
+                    "%d photo(s) of %s are missing (e.g. %s); working from the stored data only "
+                    "(`multiview relink` points the project to their new folder)",
+                    len(missing),
+                    root,
+                    missing[0],
+                )
         return proj
 
     @staticmethod
@@ -326,16 +336,28 @@ class Project:
             raise ProjectError(f"'{f}' is damaged ({exc}); restore it from a backup") from exc
         return ProjectState.from_json(data, f)
 
-    def verify_photos(self) -> None:
-        """Raise PhotoError if any photo moved or changed since the project was created."""
+    def verify_photos(self, *, missing_ok: bool = False) -> list[str]:
+        """Raise PhotoError if any photo moved or changed since the project was created.
+
+        Args:
+            missing_ok: for work that needs no pixels (status, exporting stored masks):
+                missing photos are returned instead of refused; changed ones are still refused.
+
+        Returns:
+            Ids of the missing views (empty unless ``missing_ok``).
+        """
+        missing = []
         for v in self._state.views:
             try:
                 st = v.path.stat()
             except FileNotFoundError:
+                if missing_ok:
+                    missing.append(v.id)
+                    continue
                 raise PhotoError(
                     f"photo '{v.id}' is missing from '{v.path.parent}' "
                     "(moved or deleted since the project was created); "
-                    "put it back there"
+                    f"put it back there, or point the project to their new folder: multiview relink {self.root} FOLDER"
                 ) from None
             if st.st_size == v.file_size and st.st_mtime_ns == v.mtime_ns:
                 continue
@@ -344,11 +366,61 @@ class Project:
                     f"photo '{v.id}' changed since the project was created (content differs); "
                     "restore the original file or create a new project"
                 )
+        return missing
 
     def reload(self) -> Project:
         """Re-read ``project.json`` (after another process changed it)."""
         self._state = self._read_state(self.root)
         return self
+
+    def relink(
+        self, photos_dir: str | os.PathLike[str], progress: Callable[[int, int, Path], None] | None = None
+    ) -> dict[str, str]:
+        """Point the project to its photos in a new folder, found by content (SHA-256), whatever their names.
+
+        Every view must be found (its file content is what the project recorded); a renamed
+        file is found by its hash and keeps its view (results, prompts, order stay). Nothing
+        is changed unless every view is found.
+
+        Returns:
+            view id -> the file name it has now (only views whose file was renamed).
+
+        Raises:
+            PhotoSetError: the folder is missing or holds too few photos.
+            PhotoError: a view's content is in none of the files (names the first ones).
+        """
+        from ..loading import probe_photo
+
+        folder = Path(os.path.abspath(photos_dir))
+        scan = scan_photos(folder, min_photos=1)
+        by_hash: dict[str, Path] = {}
+        files = list(scan.photos)
+        for i, f in enumerate(files):
+            if progress is not None:
+                progress(i, len(files), f)
+            by_hash.setdefault(file_sha256(f), f)
+        views = self._state.views
+        missing = [v.id for v in views if v.sha256 not in by_hash]
+        if missing:
+            raise PhotoError(
+                f"'{folder}' does not hold photo '{missing[0]}'"
+                + (f" (nor {len(missing) - 1} other(s))" if len(missing) > 1 else "")
+                + " with the content the project recorded; relink to the folder that has all of them"
+            )
+        renamed: dict[str, str] = {}
+        new_views = []
+        for v in views:
+            f = by_hash[v.sha256]
+            info = probe_photo(f)
+            if (info.width, info.height) != v.size:
+                raise PhotoError(f"photo '{f.name}' decodes to {info.width}x{info.height}, not {v.width}x{v.height}")
+            if f.name != v.id:
+                renamed[v.id] = f.name
+            new_views.append(replace(v, path=f, file_size=info.file_size, mtime_ns=info.mtime_ns))
+        by_id = {v.id: v for v in new_views}
+        self.update(lambda s: replace(s, views=tuple(by_id.get(v.id, v) for v in s.views), photos_dir=str(folder)))
+        log.info("relinked %s to %s (%d renamed)", self.root, folder, len(renamed))
+        return renamed
 
     # ------------------------------------------------------------------ state access
     @property
