@@ -72,14 +72,50 @@ def _error(status: int, message: str, exc: BaseException | None = None) -> JSONR
     return JSONResponse(body, status_code=status)
 
 
+#: Largest request body accepted, bytes (the page sends small JSON: clicks, names, options).
+MAX_BODY_BYTES = 1 << 20
+
+
+class BodyTooLarge(ValidationError):
+    """The request body is over :data:`MAX_BODY_BYTES` (HTTP 413)."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:  # beyond any id, count or coordinate the page sends
+        raise ValueError(f"integer {text[:20]}... is out of range")
+    return int(text)
+
+
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    """The JSON object a request carries, strictly: at most 1 MiB (refused before reading when the
+    declared length says so, while reading otherwise), finite numbers only (no NaN, Infinity, 1e309)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise BodyTooLarge(f"the request body is over {MAX_BODY_BYTES} bytes; send less")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge(f"the request body is over {MAX_BODY_BYTES} bytes; send less")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("the request body is not valid JSON") from None
+        data = json.loads(raw, parse_float=_finite, parse_int=_int, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValidationError(f"the request body is not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(data, dict):
         raise ValidationError("the request body must be a JSON object")
     return data
@@ -163,7 +199,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
             raise ValidationError("give the view's file name as 'view'")
         cands = await call(wb.candidates, d["view"], d.get("x"), d.get("y"))
         color = (230, 25, 75)
-        if "obj_id" in d:
+        if "obj_id" in d and d["obj_id"] is not None:
             color = (await call(wb._object, d["obj_id"])).color
         out = []
         for c in cands:
@@ -250,6 +286,9 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
     async def not_found(request: Request, exc: NotFound) -> Response:
         return _error(404, str(exc), exc)
 
+    async def too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return _error(413, str(exc))
+
     async def refused(request: Request, exc: ValidationError) -> Response:
         return _error(400, str(exc), exc)
 
@@ -271,6 +310,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
 
     handlers = {
         NotFound: not_found,
+        BodyTooLarge: too_large,
         ValidationError: refused,
         JobBusyError: busy,
         ProjectBusyError: busy,

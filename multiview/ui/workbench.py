@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..draw import mask_layer
-from ..errors import MultiviewError, ValidationError
+from ..errors import MultiviewError, ProjectError, ValidationError
 from ..project import Project
 from ..raster import resize_prob
 from ..tracking.interactive import CandidateMask
@@ -90,17 +90,31 @@ class Workbench:
                 return v
         raise NotFound(f"no view '{view_id}' in this project")
 
-    def _object(self, obj_id: Any):
-        try:
+    def _object(self, obj_id: Any, *, text_ok: bool = False):
+        """The object ``obj_id``; strict: a JSON integer 1-255 (digits only where it comes from a URL).
+
+        Raises:
+            ValidationError: not an integer ("13", 1.0, true, 1e309 are refused: HTTP 400).
+            NotFound: no such object (HTTP 404).
+        """
+        if isinstance(obj_id, str) and text_ok and re.fullmatch(r"[0-9]{1,3}", obj_id):
             oid = int(obj_id)
-        except (TypeError, ValueError):
-            raise ValidationError(f"object id {obj_id!r} must be an integer from 1 to 255") from None
-        if isinstance(obj_id, bool) or (isinstance(obj_id, float) and obj_id != oid):
-            raise ValidationError(f"object id {obj_id!r} must be an integer from 1 to 255")
+        elif isinstance(obj_id, int) and not isinstance(obj_id, bool):
+            oid = obj_id
+        else:
+            raise ValidationError(f"object id {str(obj_id)[:20]!r} must be an integer from 1 to 255")
+        if not 1 <= oid <= 255:
+            raise ValidationError(f"object id {str(oid)[:20]} must be an integer from 1 to 255")
         for o in self._fresh().objects:
             if o.id == oid:
                 return o
         raise NotFound(f"object {oid} does not exist; create it first")
+
+    def _objects(self, value: Any) -> list[Any]:
+        """A JSON list of object ids (strict; a text such as "13" is not a list)."""
+        if not isinstance(value, list) or len(value) > 255:
+            raise ValidationError("objects must be a list of object ids (integers from 1 to 255)")
+        return [self._object(o) for o in value]
 
     def _no_job(self, action: str) -> None:
         if self.jobs.running:
@@ -158,7 +172,10 @@ class Workbench:
         hit = self._summaries.get((obj_id, view_id))
         if hit is not None and hit[0] == key:
             return hit[1]
-        r = p.read_result(obj_id, view_id)
+        try:
+            r = p.read_result(obj_id, view_id)
+        except ProjectError as exc:  # one damaged file is reported on its view, the page stays whole
+            return {"damaged": True, "error": str(exc), "stamp": st.st_mtime_ns}
         if r is None:
             return None
         summary = {
@@ -181,7 +198,10 @@ class Workbench:
             p = self._fresh()
             if not p.objects:
                 return {"rows": [], "drifted": [], "views_to_correct": []}
-            rep = review(p)
+            try:
+                rep = review(p)
+            except ProjectError as exc:  # a damaged result file: the page shows it on its view
+                return {"rows": [], "drifted": [], "views_to_correct": [], "error": str(exc)}
         return {
             "rows": [r.to_json() for r in rep.rows],
             "drifted": [r.to_json() for r in rep.drifted()],
@@ -203,7 +223,7 @@ class Workbench:
             raise ValidationError("object name must be a non-empty text of at most 200 characters")
         col = _parse_color(color) if color is not None else None
         with self._lock:
-            o = self._object(obj_id)
+            o = self._object(obj_id, text_ok=True)
             o = self.project.edit_object(o.id, name=name.strip() if name else None, color=col)
         self._changed("object edited", obj_id=o.id)
         return o.to_json()
@@ -211,7 +231,7 @@ class Workbench:
     def remove_object(self, obj_id: Any) -> None:
         with self._lock:
             self._no_job("delete an object")
-            o = self._object(obj_id)
+            o = self._object(obj_id, text_ok=True)
             self.project.remove_object(o.id)
         self._changed("object removed", obj_id=o.id)
 
@@ -313,10 +333,13 @@ class Workbench:
         size = preview_size(self.project, v, _side(max_side))
         with self._lock:
             p = self._fresh()
-            objs = [self._object(o) for o in obj_ids] if obj_ids else list(p.objects)
+            objs = [self._object(o, text_ok=True) for o in obj_ids] if obj_ids else list(p.objects)
             masks = []
             for o in objs:
-                r = p.read_result(o.id, v.id)
+                try:
+                    r = p.read_result(o.id, v.id)
+                except ProjectError:
+                    continue  # damaged: reported in the state, not drawn
                 if r is not None:
                     masks.append((r.at_size(size)[0], o.color))
         return encode_png(mask_layer(masks, size))
@@ -344,7 +367,7 @@ class Workbench:
             if obj_ids is not None:
                 if not isinstance(obj_ids, list):
                     raise ValidationError("objects must be a list of object ids")
-                ids = [self._object(o).id for o in obj_ids]
+                ids = [o.id for o in self._objects(obj_ids)]
             if not p.prompts:
                 raise ValidationError("no prompt yet: click on an object in a view first")
             prompted = sorted({q.obj_id for q in p.prompts})
@@ -437,7 +460,7 @@ class Workbench:
             options = ExportOptions(keep=str(keep))
             with self._lock:
                 p = self._fresh()
-                ids = [self._object(o).id for o in obj_ids] if obj_ids else None
+                ids = [o.id for o in self._objects(obj_ids)] if obj_ids else None
                 counts = export_beside_photos(p, formats, obj_ids=ids, options=options)
             return {"out": p.state.photos_dir, "files": counts}
         if path is not None:
@@ -452,7 +475,7 @@ class Workbench:
         options = ExportOptions(keep=str(keep))
         with self._lock:
             p = self._fresh()
-            ids = [self._object(o).id for o in obj_ids] if obj_ids else None
+            ids = [o.id for o in self._objects(obj_ids)] if obj_ids is not None else None
             counts = export(p, out, formats, obj_ids=ids, overwrite=overwrite, options=options)
         return {"out": str(out), "files": counts}
 

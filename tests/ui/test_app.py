@@ -479,3 +479,51 @@ def test_disk_full_and_read_only_are_json_errors(built_client, monkeypatch, code
         assert r.status_code == status and os.strerror(code) not in r.text, r.text
         assert r.json()["error"].startswith("cannot write in '") and "\n" not in r.json()["error"]
     assert (proj.root / "project.json").read_bytes() == before
+
+
+def test_strict_numbers_types_and_body_limit(built_client):
+    c, proj, _ = built_client
+    before = (proj.root / "project.json").read_bytes()
+    raw = {"headers": {"content-type": "application/json"}}
+    for body in (
+        '{"view": "IMG_2.jpg", "obj_id": 1e309, "points": [[5, 5]], "labels": [1]}',
+        '{"view": "IMG_2.jpg", "obj_id": NaN, "points": [[5, 5]], "labels": [1]}',
+        '{"view": "IMG_2.jpg", "obj_id": 1, "points": [[Infinity, 5]], "labels": [1]}',
+        '{"view": "IMG_2.jpg", "obj_id": 99999999999999999999999999, "points": [[5, 5]], "labels": [1]}',
+        '{"view": "IMG_2.jpg", "obj_id": "1", "points": [[5, 5]], "labels": [1]}',
+        '{"view": "IMG_2.jpg", "obj_id": 1.0, "points": [[5, 5]], "labels": [1]}',
+        '{"view": "IMG_2.jpg", "obj_id": 300, "points": [[5, 5]], "labels": [1]}',
+    ):
+        r = c.post("/api/prompts", content=body, **raw)
+        assert r.status_code == 400, (body, r.status_code, r.text)
+    r = c.post("/api/export", json={"formats": ["png"], "name": "x", "objects": "13"})
+    assert r.status_code == 400 and "list of object ids" in r.json()["error"]
+    r = c.post("/api/track", json={"objects": "13"})
+    assert r.status_code == 400
+    assert c.delete("/api/objects/1e309").status_code == 400
+    assert c.delete("/api/objects/99999999999999999999").status_code == 400
+    big = b'{"name": "' + b"x" * (2 << 20) + b'"}'
+    r = c.post("/api/objects", content=big, **raw)
+    assert r.status_code == 413 and "over" in r.json()["error"]
+
+    def chunked():  # no declared length: refused while reading, not after
+        yield b'{"name": "'
+        for _ in range(40):
+            yield b"x" * (64 << 10)
+        yield b'"}'
+
+    r = c.post("/api/objects", content=chunked(), **raw)
+    assert r.status_code == 413
+    assert (proj.root / "project.json").read_bytes() == before
+
+
+def test_one_damaged_result_is_reported_on_its_view(built_client):
+    c, proj, _ = built_client
+    (proj.root / "results" / "1" / "IMG_2.jpg.npz").write_bytes(b"not a result file")
+    r = c.get("/api/state")
+    assert r.status_code == 200
+    views = {v["id"]: v for v in r.json()["views"]}
+    assert views["IMG_2.jpg"]["results"]["1"]["damaged"] and "damaged" in views["IMG_2.jpg"]["results"]["1"]["error"]
+    assert views["IMG_1.jpg"]["results"]["1"]["area"] > 0  # the others are whole
+    assert c.get("/api/views/IMG_2.jpg/overlay?size=128").status_code == 200
+    assert c.get("/api/review").status_code == 200

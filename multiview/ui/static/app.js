@@ -93,6 +93,7 @@ function viewStates(v) {
   if (mv.review && mv.review.views_to_correct.includes(v.id)) s.push("drifted");
   if (v.prompted.length) s.push("prompted");
   if (Object.keys(v.results).length) s.push("tracked");
+  if (Object.values(v.results).some((r) => r.damaged)) s.push("damaged");
   if (v.registration === "unregistered") s.push("unregistered");
   return s;
 }
