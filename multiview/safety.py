@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import TMP_PREFIX
-from .errors import ProjectExistsError
+from .errors import Hint, ProjectExistsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
@@ -101,7 +101,8 @@ def refuse_protected(target: str | os.PathLike[str], protected: Protected, what:
         if r == d:
             raise ProjectExistsError(
                 f"{what} '{path}' is the project's photo folder; choose another folder "
-                "(masks beside the photos are written by the beside-photos export, which only adds files)"
+                "(masks go beside the photos with the beside-photos export, which only adds files)",
+                hint=Hint(option="--beside-photos", field="beside_photos"),
             )
         if is_within(d, r):
             raise ProjectExistsError(f"{what} '{path}' contains the project's photo folder '{d}'; choose another one")

@@ -208,7 +208,12 @@ def export_beside_photos(
         project.object(oid)
     folder = Path(project.state.photos_dir)
     if not folder.is_dir():
-        raise PhotoSetError(f"photo folder '{folder}' is missing; put it back or relink the project to its new place")
+        from ..project.store import relink_hint
+
+        raise PhotoSetError(
+            f"photo folder '{folder}' is missing; put it back or relink the project to its new place",
+            hint=relink_hint(project.root),
+        )
     with_result = {v.id for v in project.views if any(project.has_result(o, v.id) for o in ids)}
     if not with_result:
         raise ExportError("the project has no tracked masks to export; track the objects first", hint=TRACK)

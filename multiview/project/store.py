@@ -357,7 +357,8 @@ class Project:
                 raise PhotoError(
                     f"photo '{v.id}' is missing from '{v.path.parent}' "
                     "(moved or deleted since the project was created); "
-                    f"put it back there, or point the project to their new folder: multiview relink {self.root} FOLDER"
+                    "put it back there, or relink the project to the folder the photos are in now",
+                    hint=relink_hint(self.root),
                 ) from None
             if st.st_size == v.file_size and st.st_mtime_ns == v.mtime_ns:
                 continue
@@ -897,6 +898,11 @@ class Project:
 TRACKING_LOCK = ".tracking.lock"
 #: What a project folder holds (besides ``.tmp-*`` leftovers of interrupted writes).
 PROJECT_ENTRIES = frozenset({PROJECT_FILE, ".lock", TRACKING_LOCK, "prompts", "results", "cache", "exports"})
+
+
+def relink_hint(root: Path) -> Hint:
+    """The command that points a project to its moved photos."""
+    return Hint(command=f"multiview relink {root} NEW_PHOTOS_DIR")
 
 
 def _lock_holder(path: Path) -> str:

@@ -103,8 +103,10 @@ def test_changed_photo_is_refused(photo_dir: Path, tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     assert run("init", photo_dir, proj).exit_code == 0
     os.remove(photo_dir / "IMG_10.png")
-    r = run("status", proj)
+    assert run("status", proj).exit_code == 0  # needs no pixels: runs without the photo
+    r = run("prompt", proj, "--view", "IMG_1", "--obj", "1", "--point", "5,5")
     assert r.exit_code == 1 and "photo 'IMG_10.png' is missing" in r.output
+    assert f"(run `multiview relink {proj.resolve()} NEW_PHOTOS_DIR`)" in r.output
 
 
 def test_export_png(photo_dir: Path, tmp_path: Path) -> None:
