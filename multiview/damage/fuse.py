@@ -4,8 +4,8 @@ Each registered view with a stored result votes on every plane pixel it sees wit
 mask (bilinear interpolation of the working-geometry probability, never nearest on a binary
 mask), weighted by its resolution on the wall there (the smaller singular value of the
 plane -> working-copy Jacobian, so oblique and distant views count less). Pixels a tracker
-marked unknown (``MaskResult.valid``) or occluded (an ``occluded`` layer, when results
-carry one) do not vote. A plane pixel is object when the weighted mean probability is at
+marked unknown (``MaskResult.valid``) or that the view's occlusion layer marks as hidden
+(``Project.read_occlusion``, when the project has one) do not vote. A plane pixel is object when the weighted mean probability is at
 least 0.5. So an object outside the reference photo still gets its outline from the views
 that see it.
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .grid import PlaneGrid, plane_box
-from .mapping import PlaneMap, local_resolution
+from .mapping import PlaneMap, local_resolution, view_occlusion
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import MaskResult, Project
@@ -57,11 +57,6 @@ class FusedMask:
     def area_ref_px(self) -> float:
         """Area in reference-plane pixels (pixel count times ``step²``)."""
         return float(np.count_nonzero(self.mask)) * self.grid.step**2
-
-
-def _occluded(result: MaskResult) -> np.ndarray | None:
-    occ = getattr(result, "occluded", None)
-    return None if occ is None else np.asarray(occ, dtype=bool)
 
 
 def _box(result: MaskResult) -> tuple[float, float, float, float] | None:
@@ -123,6 +118,7 @@ def fuse_object(
     grid = PlaneGrid.covering(*box, step=step)
     mask = np.zeros(grid.shape, dtype=bool)
     contributed: set[str] = set()
+    occlusion = {vid: view_occlusion(project, maps[vid].view) for vid in results}
     xs = grid.xs()
     for r0 in range(0, grid.height, BAND_ROWS):
         ys = grid.ys(r0, min(grid.height, r0 + BAND_ROWS))
@@ -147,7 +143,7 @@ def fuse_object(
             known = inside
             if r.valid is not None:
                 known &= cv2.remap(r.valid.astype(np.float32), uw, vw, cv2.INTER_LINEAR) >= 0.5
-            occ = _occluded(r)
+            occ = occlusion[vid]
             if occ is not None:
                 known &= cv2.remap(occ.astype(np.float32), uw, vw, cv2.INTER_LINEAR) < 0.5
             res, _ = local_resolution(uw, vw, grid.step)

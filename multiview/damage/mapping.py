@@ -107,3 +107,17 @@ def local_resolution(u: np.ndarray, v: np.ndarray, step: float) -> tuple[np.ndar
     q = np.hypot((a + d) / 2, (c - b) / 2)
     r = np.hypot((a - d) / 2, (c + b) / 2)
     return np.abs(q - r).astype(np.float32), (q + r).astype(np.float32)
+
+
+def view_occlusion(project: Project, view: View) -> np.ndarray | None:
+    """(h, w) bool at the view's working size: where something in front of the wall hides it.
+
+    From the project's occlusion layer of the view (``Project.read_occlusion``, computed by
+    ``align`` where the photos allow it); None when the view has none (unknown counts as seen).
+    """
+    read = getattr(project, "read_occlusion", None)
+    layer = read(view.id) if read is not None else None
+    if layer is None:
+        return None
+    occ, _known = layer.at_size(view.work_size)
+    return occ if occ.any() else None

@@ -8,9 +8,9 @@ Method, per output pixel (computed window by window, :meth:`Mosaic.window`):
   distant pixels are not aliased).
 * **Which view is best.** A view's quality is its resolution on the wall in the least
   resolved direction: the smaller singular value of the plane -> view Jacobian, in view
-  pixels per orthophoto pixel. It falls with distance and with obliquity. Pixels a view
-  marks as occluded (an ``occluded`` layer on its results, when the tracker provides one)
-  get no weight.
+  pixels per orthophoto pixel. It falls with distance and with obliquity. Pixels the view's
+  occlusion layer marks as hidden (scaffolding, a beam in front of the wall; computed by
+  ``align``, ``Project.read_occlusion``) get no weight.
 * **Seams.** A view's quality fades to zero over :data:`FEATHER` of its size towards its
   border (``q' = q * feather``); weights are ``(q' / q'_best) ** SHARPNESS``: the best view
   dominates, and where two views are of similar quality, or where the best one ends, they
@@ -42,10 +42,10 @@ import numpy as np
 
 from ..errors import ExportError
 from .grid import PlaneGrid, plane_box
-from .mapping import PlaneMap, local_resolution
+from .mapping import PlaneMap, local_resolution, view_occlusion
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..project import Project, View
+    from ..project import Project
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +80,6 @@ def ortho_grid(
     return PlaneGrid.covering(*box, step=step)
 
 
-def _view_occlusion(project: Project, view: View) -> np.ndarray | None:
-    """(h, w) bool working-geometry union of the ``occluded`` layers of the view's results, or None."""
-    occ = None
-    for o in project.objects:
-        r = project.read_result(o.id, view.id)
-        layer = getattr(r, "occluded", None) if r is not None else None
-        if layer is not None:
-            occ = np.asarray(layer, bool) if occ is None else occ | np.asarray(layer, bool)
-    return occ
-
-
 @dataclass(frozen=True)
 class _Sampled:
     rgb: np.ndarray  # (h, w, 3) float32
@@ -123,7 +112,7 @@ class Mosaic:
         self.gains = gains or {}
         self.cache_bytes = cache_mb * 2**20
         self._cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-        self._occ = {vid: _view_occlusion(project, m.view) for vid, m in maps.items()}
+        self._occ = {vid: view_occlusion(project, m.view) for vid, m in maps.items()}
         self._decode_side = {vid: self._needed_side(m) for vid, m in maps.items()}
         self.decoded = 0
 
