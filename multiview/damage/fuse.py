@@ -5,9 +5,9 @@ mask (bilinear interpolation of the working-geometry probability, never nearest 
 mask), weighted by its resolution on the wall there (the smaller singular value of the
 plane -> working-copy Jacobian, so oblique and distant views count less). Pixels a tracker
 marked unknown (``MaskResult.valid``) or that the view's occlusion layer marks as hidden
-(``Project.read_occlusion``, when the project has one) do not vote. A plane pixel is object when the weighted mean probability is at
-least 0.5. So an object outside the reference photo still gets its outline from the views
-that see it.
+(``Project.read_occlusion``, when the project has one) do not vote. A plane pixel is object
+when the weighted mean probability is at least 0.5. So an object outside the reference photo
+still gets its outline from the views that see it.
 
 The grid covers the union of the object's boxes mapped from each view, at the reference
 photo's resolution (``step`` 1) unless that exceeds ``max_pixels``; rows are processed in

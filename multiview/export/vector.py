@@ -31,6 +31,7 @@ comma-separated), ``n_views``, ``units``, ``tool_version``.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,7 +110,7 @@ def _multi(geom: BaseGeometry) -> BaseGeometry:
 def export_gpkg(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """``OUT/damage_map.gpkg``: one MultiPolygon feature per object, metres, y up. Returns 1."""
     import shapely
-    from pyogrio.raw import write
+    from pyogrio.raw import write as _write
 
     dm = _map(project, obj_ids, options)
     units = map_units(dm.scale, "m")
@@ -119,20 +120,22 @@ def export_gpkg(project: Project, out: Path, obj_ids: Sequence[int], options: Ex
     data = [_column([r[f] for r in recs]) for f in fields]
     desc = "multiview damage map: one outline per object. " + units.describe(dm.reference)
     # ``out`` is the export's staged folder (renamed into place when complete): written directly,
-    # so GDAL sees the .gpkg extension.
-    write(
-        str(out / f"{STEM}.gpkg"),
-        geoms,
-        data,
-        fields,
-        layer=STEM,
-        driver="GPKG",
-        geometry_type="MultiPolygon",
-        crs=units.crs_wkt(),
-        dataset_options={"VERSION": "1.2"},
-        layer_options={"DESCRIPTION": desc, "IDENTIFIER": "multiview damage map"},
-        layer_metadata={"units": units.label, "reference_view": dm.reference},
-    )
+    # so GDAL sees the .gpkg extension. Without a scale no CRS is written on purpose (pixels).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*'crs' was not provided.*")
+        _write(
+            str(out / f"{STEM}.gpkg"),
+            geoms,
+            data,
+            fields,
+            layer=STEM,
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            crs=units.crs_wkt(),
+            dataset_options={"VERSION": "1.2"},
+            layer_options={"DESCRIPTION": desc, "IDENTIFIER": "multiview damage map"},
+            layer_metadata={"units": units.label, "reference_view": dm.reference},
+        )
     return 1
 
 
