@@ -1,22 +1,30 @@
 # Two commands set everything up: `make demo` and `make test`. Both are idempotent.
+# `make lint` runs the gates (ruff, mypy); `make lock` regenerates the pinned, hashed lock.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
-SAM2_VERSION := 1.1.0
 DEMO   := demo
+# The lock is for the CI's Python (3.11, Linux x86_64).
+LOCK_PYTHON ?= 3.11
+# Where `make lock` finds the CPU build of torch (only its metadata is used: torch itself is not hashed).
+TORCH_WHEELS ?= $(firstword $(wildcard /opt/wheels) https://download.pytorch.org/whl/cpu/torch/)
 
-.PHONY: install test demo clean browser gdal
+.PHONY: install test demo clean browser gdal lint lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip setuptools
 
 # Re-installs only when the pinned requirements or the project metadata change.
-$(STAMP): $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/python -m pip install -q -r requirements.lock
-	SAM2_BUILD_CUDA=0 $(BIN)/python -m pip install -q --no-deps --no-build-isolation sam2==$(SAM2_VERSION)
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+# torch first, by version only (CPU here; a CUDA build installed beforehand is kept), then every other
+# distribution from the hashed lock (--require-hashes --no-deps: exactly what is listed), then sam2
+# (hashed, without its dependencies: a normal resolve drags in torchvision), then multiview itself.
+$(STAMP): $(BIN)/python requirements.lock requirements/torch.txt requirements/sam2.txt pyproject.toml
+	$(PIP) install -q --no-deps -r requirements/torch.txt
+	$(PIP) install -q --require-hashes --no-deps -r requirements.lock
+	SAM2_BUILD_CUDA=0 $(PIP) install -q --require-hashes --no-deps --no-build-isolation -r requirements/sam2.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(STAMP)
@@ -35,6 +43,22 @@ gdal:
 
 test: install browser gdal
 	$(BIN)/python -m pytest -q
+
+# The gates: ruff (lint + format check) over the code, mypy over the package (pyproject.toml).
+LINT_PATHS := multiview tests benchmarks devtools sequences/make_sample.py
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+
+# Regenerate the lock from pyproject.toml (dependencies + the test and dev extras) with uv:
+# every distribution `make install` puts in .venv except torch, pinned with hashes.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml requirements/venv.in --extra test --extra dev \
+		--python-version $(LOCK_PYTHON) --override requirements/torch-resolution.txt --find-links $(TORCH_WHEELS) \
+		--no-emit-package torch --generate-hashes --custom-compile-command "make lock" -q -o requirements.lock
+	$(BIN)/uv pip compile requirements/sam2.in --no-deps --python-version $(LOCK_PYTHON) --generate-hashes \
+		--custom-compile-command "make lock" -q -o requirements/sam2.txt
 
 # The main job on the bundled sample, with the tracker that needs no model weights:
 # register the views, prompt two objects on one view (a drawn mask, and a box + click),

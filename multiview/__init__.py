@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import logging
 
-__version__ = "0.1.0"
-
-logging.getLogger(__name__).addHandler(logging.NullHandler())
-
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .errors import (
     AlignmentError,
     CheckpointError,
     ExportError,
@@ -33,8 +30,10 @@ from .errors import (  # noqa: E402
     TrackingError,
     ValidationError,
 )
-from .export.h5 import read_h5  # noqa: E402  (h5py is imported only when read_h5 runs)
-from .project import MaskResult, ObjectInfo, Ordering, Project, Prompt, Registration, View  # noqa: E402
+from .export.h5 import read_h5  # (h5py is imported only when read_h5 runs)
+from .project import MaskResult, ObjectInfo, Ordering, Project, Prompt, Registration, View
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AlignmentError",

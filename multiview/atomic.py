@@ -146,7 +146,7 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
 def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
     """Write compressed ``.npz`` atomically."""
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    np.savez_compressed(buf, allow_pickle=False, **arrays)
     write_bytes(path, buf.getvalue())
 
 

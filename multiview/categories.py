@@ -299,4 +299,5 @@ def define(key: str, label: str | None, color: tuple[int, int, int], hatch: str 
     check_key(key)
     if key in _DEFAULT_BY_KEY:
         raise ValidationError(f"category '{key}' is a default category and cannot be redefined; choose another name")
-    return Category(key, label or key, tuple(int(c) for c in color), hatch)  # type: ignore[arg-type]
+    r, g, b = (int(c) for c in color)
+    return Category(key, label or key, (r, g, b), hatch)

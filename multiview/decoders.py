@@ -27,12 +27,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from . import orientation as orient
 from .errors import PhotoError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,9 @@ class PillowDecoder:
         from .raster import working_size
 
         with open_pillow(path) as img:
-            if max_side is not None and img.format == "JPEG" and max(img.size) > max_side:
-                img.draft("RGB", working_size(*img.size, max_side))
+            w, h = img.size
+            if max_side is not None and img.format == "JPEG" and max(w, h) > max_side:
+                img.draft("RGB", working_size(w, h, max_side))
             img.load()
             return pillow_array(img)
 
@@ -202,7 +206,7 @@ def too_large(path: Path, size: tuple[int, int]) -> None:
         )
 
 
-def open_pillow(path: Path):
+def open_pillow(path: Path) -> Image.Image:
     """``PIL.Image.open`` with :data:`MAX_PIXELS` as the one limit, refused in one line before decoding.
 
     Pillow's own decompression-bomb guard (a printed warning, then an error at twice
@@ -220,7 +224,7 @@ def open_pillow(path: Path):
     return img
 
 
-def pillow_array(img) -> np.ndarray:
+def pillow_array(img: Image.Image) -> np.ndarray:
     """A loaded Pillow image as one of :func:`to_rgb8`'s layouts (Pillow converts the exotic modes)."""
     mode = img.mode
     if mode.startswith("I;16"):
@@ -234,7 +238,7 @@ def pillow_array(img) -> np.ndarray:
     return np.asarray(img.convert("RGB"))  # P, CMYK, YCbCr, LAB, HSV, RGBX...
 
 
-def _tiff_layout(path: Path, arr: np.ndarray, photometric: int, extra: int, colormap) -> np.ndarray:
+def _tiff_layout(path: Path, arr: np.ndarray, photometric: int, extra: int, colormap: np.ndarray | None) -> np.ndarray:
     """tifffile's array of a page -> a :func:`to_rgb8` layout (TIFF 6.0 photometric interpretations)."""
     if arr.ndim == 2:
         samples = 1

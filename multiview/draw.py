@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import ImageFont
 
 #: Colour of drift marks (red) and of "ok" marks (green), RGB.
 DRIFT_RGB = (220, 20, 20)
@@ -64,7 +68,7 @@ def frame(img: np.ndarray, color: tuple[int, int, int], width: int) -> None:
 
 
 @lru_cache(maxsize=8)
-def font(size: int):
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's built-in scalable font at ``size`` pixels (no font file needed)."""
     from PIL import ImageFont
 

@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,9 @@ from .decoders import (
 )
 from .errors import PhotoError, PhotoSetError
 from .raster import working_size
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +130,8 @@ def scan_photos(folder: str | os.PathLike[str], *, min_photos: int = 2) -> Photo
 
     base = Path(os.path.abspath(folder))
     ours = beside_photos_files(folder)  # masks multiview added beside the photos are not photos
-    photos, skipped = [], []
+    photos: list[Path] = []
+    skipped: list[Path] = []
     for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if entry.name.startswith(".") or not entry.is_file():
             continue
@@ -347,7 +352,7 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     return orientation.to_display(mask, header.orientation)
 
 
-def _mask_array(img) -> np.ndarray:
+def _mask_array(img: Image.Image) -> np.ndarray:
     """A Pillow image's values for :func:`read_mask` (palette indices kept, 16-bit kept)."""
     if img.mode == "P" and "transparency" not in img.info:
         return np.asarray(img)  # indices: label images

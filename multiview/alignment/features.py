@@ -111,7 +111,9 @@ def detect(
     """
     import cv2
 
-    sift = cv2.SIFT_create(nfeatures=max_features, contrastThreshold=0.02)
+    sift = cv2.SIFT_create(  # type: ignore[attr-defined]  # opencv-python stubs omit SIFT_create
+        nfeatures=max_features, contrastThreshold=0.02
+    )
     m = None if mask is None else (np.asarray(mask) > 0).astype(np.uint8) * 255
     kps, desc = sift.detectAndCompute(grey, m)
     if desc is None or not kps:

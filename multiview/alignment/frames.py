@@ -120,6 +120,11 @@ class PseudoVideo:
                 ox, oy = (W - f * v.width) / 2, (H - f * v.height) / 2
                 self._H.append(np.array([[f, 0, ox + 0.5 * f - 0.5], [0, f, oy + 0.5 * f - 0.5], [0, 0, 1.0]]))
 
+    def _aligned_canvas(self) -> PlaneCanvas:
+        if self.canvas is None:
+            raise AlignmentError("this pseudo-video is not aligned; ask for aligned frames")
+        return self.canvas
+
     def __len__(self) -> int:
         return len(self.views)
 
@@ -165,7 +170,7 @@ class PseudoVideo:
         fill = tuple(float(c) for c in img.reshape(-1, 3).mean(0))
         m = self._maps[i]
         if m is not None:
-            out, valid = m.warp_image_to_ref(img, self.canvas, geometry="work", fill=fill)  # type: ignore[arg-type]
+            out, valid = m.warp_image_to_ref(img, self._aligned_canvas(), geometry="work", fill=fill)
             return Frame(i, v.id, out, valid, self._H[i].copy(), True)
         H_f_from_w = compose(self._H[i], scale_between(v.work_size, v.size))
         out, valid = warp_image(img, H_f_from_w, self.frame_size(i), fill)

@@ -117,9 +117,10 @@ def overlap_score(pm: PairMatch, size_a: tuple[int, int], size_b: tuple[int, int
     """
     from ..geometry import invert
 
-    if not pm.ok:
+    H = pm.H_b_from_a
+    if H is None:
         return 0.0
-    iou = 0.5 * (_iou_in(pm.H_b_from_a, size_a, size_b) + _iou_in(invert(pm.H_b_from_a), size_b, size_a))
+    iou = 0.5 * (_iou_in(H, size_a, size_b) + _iou_in(invert(H), size_b, size_a))
     return float(iou * min(1.0, pm.inliers / 100.0))
 
 
@@ -145,7 +146,7 @@ class ViewGraph:
             pm = self.pairs.get((src, dst))
             return pm.H_b_from_a if pm is not None and pm.ok else None
         pm = self.pairs.get((dst, src))
-        return invert(pm.H_b_from_a) if pm is not None and pm.ok else None
+        return invert(pm.H_b_from_a) if pm is not None and pm.H_b_from_a is not None else None
 
     def inliers(self, i: int, j: int) -> int:
         pm = self.pairs.get((min(i, j), max(i, j)))
@@ -156,7 +157,7 @@ def flip(pm: PairMatch) -> PairMatch:
     """The same match seen from the other image (``H_a_from_b``)."""
     from ..geometry import invert
 
-    H = invert(pm.H_b_from_a) if pm.ok else None
+    H = invert(pm.H_b_from_a) if pm.H_b_from_a is not None else None
     err = None
     if H is not None and len(pm.pts_b):
         err = float(np.median(np.linalg.norm(apply_h(H, pm.pts_b) - pm.pts_a, axis=1)))

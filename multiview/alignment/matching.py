@@ -212,8 +212,8 @@ def estimate_homography(
     pts_b: np.ndarray,
     *,
     thresh: float = 3.0,
-    size_a=None,
-    size_b=None,
+    size_a: tuple[int, int] | None = None,
+    size_b: tuple[int, int] | None = None,
     min_inliers: int = MIN_INLIERS,
     max_iters: int = 10000,
 ) -> PairMatch:

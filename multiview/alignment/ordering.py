@@ -60,7 +60,7 @@ def pair_steps(feats: Sequence[Features], graph: ViewGraph) -> dict[Pair, ViewSt
     """The viewpoint step of every matched pair of ``graph`` that overlaps (key ``(i, j)``, ``i < j``)."""
     out = {}
     for (i, j), pm in graph.pairs.items():
-        if pm.ok:
+        if pm.H_b_from_a is not None:
             step = view_step(pm.H_b_from_a, feats[i].size, feats[j].size)
             if step is not None:
                 out[(i, j)] = step
@@ -83,11 +83,14 @@ def _predicted_pairs(
     for a in range(n):
         for _, _, b in nbrs[a][:EXPAND_VIA]:
             H_b_from_a = graph.H(b, a)
+            if H_b_from_a is None:
+                continue
             for _, _, c in nbrs[b][:EXPAND_VIA]:
                 pair = (min(a, c), max(a, c))
-                if c == a or pair in graph.pairs:
+                H_c_from_b = graph.H(c, b)
+                if c == a or pair in graph.pairs or H_c_from_b is None:
                     continue
-                step = view_step(graph.H(c, b) @ H_b_from_a, feats[a].size, feats[c].size)
+                step = view_step(H_c_from_b @ H_b_from_a, feats[a].size, feats[c].size)
                 if step is not None and step.cost < best.get(pair, np.inf):
                     best[pair] = step.cost
     wanted = sorted(
@@ -134,7 +137,7 @@ def expand_graph(
             pm = flip(match(j, i)) if keys[j] < keys[i] else match(i, j)
             pairs[(i, j)] = pm
             scores[i, j] = scores[j, i] = overlap_score(pm, feats[i].size, feats[j].size)
-            if pm.ok:
+            if pm.H_b_from_a is not None:
                 step = view_step(pm.H_b_from_a, feats[i].size, feats[j].size)
                 if step is not None:
                     steps[(i, j)] = step

@@ -84,7 +84,7 @@ def cached_matcher(project: Project, feats: list[Features]) -> Callable[[int, in
         }
         atomic.write_npz(
             path,
-            H=pm.H_b_from_a if pm.ok else np.eye(3),
+            H=pm.H_b_from_a if pm.H_b_from_a is not None else np.eye(3),
             pts_a=pm.pts_a,
             pts_b=pm.pts_b,
             meta=np.array(json.dumps(meta)),

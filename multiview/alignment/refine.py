@@ -131,7 +131,7 @@ def rewarp_refine(
         if putative is None:
             putative = (apply_h(invert(H_rF_from_v), xy[ia]), ref_feats.xy[ib].astype(np.float64))
         pm = estimate_homography(xy[ia], ref_xy_F[ib], thresh=thr, min_inliers=min_inliers)
-        if not pm.ok:
+        if pm.H_b_from_a is None:
             break
         H_new, inl = refit(xy[ia], ref_xy_F[ib], pm.H_b_from_a, thr)
         H_corr = H_new
@@ -187,15 +187,15 @@ def ecc_refine(
     t = rg.astype(np.float32)
     wimg = warped.astype(np.float32)
     before = _ncc(t, wimg, valid > 0)
-    W = np.eye(3, dtype=np.float32)
+    W0 = np.eye(3, dtype=np.float32)
     try:
         _, W = cv2.findTransformECC(
-            t, wimg, W, cv2.MOTION_HOMOGRAPHY, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-6), valid, 5
+            t, wimg, W0, cv2.MOTION_HOMOGRAPHY, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-6), valid, 5
         )
     except cv2.error:
         return None
     # W maps template (reference F) pixels to warped-view pixels: H_warped_from_rF.
-    H_rF_from_warped = invert(W.astype(np.float64))
+    H_rF_from_warped = invert(np.asarray(W, dtype=np.float64))
     H_new = compose(invert(S_rF_from_r), H_rF_from_warped, S_rF_from_r, H_ref_from_view)
     H_rF_from_img2 = compose(S_rF_from_r, H_new, S_v_from_img)
     warped2 = cv2.warpPerspective(vg, H_rF_from_img2, R, flags=cv2.INTER_LINEAR).astype(np.float32)

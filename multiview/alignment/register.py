@@ -32,7 +32,7 @@ from ..raster import scale_between
 from .deform import TOLERANCE_PX, ModelChoice, choose_model, eligible_cells, propagate, ref_from_view
 from .features import Features
 from .graph import ViewGraph, build_graph, candidate_pairs, global_similarity, spanning_tree
-from .matching import MIN_INLIERS, PAIR_FEATURES, plausible, ratio_match
+from .matching import MIN_INLIERS, PAIR_FEATURES, PairMatch, plausible, ratio_match
 from .refine import Refined, ecc_refine, rewarp_matches, rewarp_refine, warp_scale
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def make_graph(
     feats: Sequence[Features],
     options: AlignOptions,
     tiebreak: Sequence[str] | None = None,
-    match=None,
+    match: Callable[[int, int], PairMatch] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ViewGraph:
     """Global similarity -> candidate pairs -> pairwise matches."""
@@ -197,7 +197,10 @@ def register_views(
             )
         else:
             p = parent[j] if parent[j] in H_est else max(links, key=lambda i: (graph.inliers(i, j), -i))
-            H0 = compose(H_est[p], graph.H(p, j))
+            H_pj = graph.H(p, j)
+            if H_pj is None:  # pragma: no cover - links only holds views matched with j
+                raise ValidationError(f"views {ids[p]} and {ids[j]} have no homography to chain")
+            H0 = compose(H_est[p], H_pj)
             reg, H = _register_one(
                 j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options, regs
             )
@@ -234,7 +237,22 @@ def register_views(
     return AlignmentResult(tuple(ids), regs, graph, parent, seconds)
 
 
-def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_size, graph, H_est, options, regs):
+def _register_one(
+    j: int,
+    p: int,
+    H0: np.ndarray,
+    ids: Sequence[str],
+    feats: Sequence[Features],
+    load_image: Callable[[int], np.ndarray],
+    ref: int,
+    ref_img: np.ndarray,
+    ref_F: tuple[int, int],
+    ref_size: tuple[int, int],
+    graph: ViewGraph,
+    H_est: dict[int, np.ndarray],
+    options: AlignOptions,
+    regs: dict[str, Registration],
+) -> tuple[Registration, np.ndarray | None]:
     """Refine the chained estimate ``H0`` of view ``j`` (tree parent ``p``), then measure and choose its model."""
     size = feats[j].size
     via = "" if p == ref else f", chained via {ids[p]}"
@@ -270,11 +288,11 @@ def _register_one(j, p, H0, ids, feats, load_image, ref, ref_img, ref_F, ref_siz
             method += ", re-matched on the warped reference" if reverse else ", re-matched on the warped view"
             pts = (r.pts_view, r.pts_ref)
             putative, against = r.putative, ref
-        elif p != ref:
+        elif p != ref and (H_jp := graph.H(p, j)) is not None:
             # Too little overlap with the reference: refine against the tree parent instead.
             pimg = load_image(p)
             rp = rewarp_refine(
-                img, size, feats[p], (pimg.shape[1], pimg.shape[0]), graph.H(p, j), min_inliers=options.min_inliers
+                img, size, feats[p], (pimg.shape[1], pimg.shape[0]), H_jp, min_inliers=options.min_inliers
             )
             if rp is not None:
                 H = compose(H_est[p], rp.H_ref_from_view)
@@ -347,7 +365,20 @@ SPLINE_ROUNDS = 3
 MIN_COVERAGE = 0.9
 
 
-def _choose_model(j, against, H, putative, img, ids, feats, ref, ref_F, ref_size, regs, options) -> ModelChoice:
+def _choose_model(
+    j: int,
+    against: int,
+    H: np.ndarray,
+    putative: tuple[np.ndarray, np.ndarray],
+    img: np.ndarray | None,
+    ids: Sequence[str],
+    feats: Sequence[Features],
+    ref: int,
+    ref_F: tuple[int, int],
+    ref_size: tuple[int, int],
+    regs: dict[str, Registration],
+    options: AlignOptions,
+) -> ModelChoice:
     """Held-out error of view ``j``'s homography and, where it does not explain the wall, a spline.
 
     ``putative`` are matches of view ``j`` with view ``against`` (the reference, or the tree

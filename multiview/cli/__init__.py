@@ -9,17 +9,18 @@ and keeps the last complete state of the project.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..errors import MultiviewError, cli_message, storage_error
 
 
 class MultiviewGroup(click.Group):
     """Group that maps library errors to clean one-line CLI errors."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MultiviewError as exc:

@@ -103,8 +103,20 @@ def command(ctx: click.Context, project_dir: Path, reference: str | None, refine
                 info,
             )
         )
-    header = ("#", "view", "status", "model", "inliers", "err px", "p90", "worst px at x,y", "cover", "overlap", "s")
-    header = (*header, "method")
+    header = (
+        "#",
+        "view",
+        "status",
+        "model",
+        "inliers",
+        "err px",
+        "p90",
+        "worst px at x,y",
+        "cover",
+        "overlap",
+        "s",
+        "method",
+    )
     widths = [max(len(row[k]) for row in (*rows, header)) for k in range(len(header) - 1)]
     for row in (header, *rows):
         click.echo(("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths)) + "  " + row[-1]).rstrip())

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
 
 from ..export import EXPORTERS, KEEP_CHOICES
 from .options import obj_opt, open_project, project_arg, scale_opt
@@ -73,7 +77,7 @@ def command(
     formats: tuple[str, ...],
     obj_ids: tuple[int, ...],
     keep: str,
-    scale,
+    scale: Scale | None,
     canvas_max_side: int | None,
     ortho_res: float | None,
     ortho_overlay: bool,

@@ -17,6 +17,7 @@ import click
 from ..tracking.sam2.checkpoints import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
     from ..project import Project
     from ..review import DriftThresholds
 
@@ -63,7 +64,7 @@ def open_project(path: Path, verify: bool = True, need_photos: bool = True) -> P
     return Project.open(path, verify=verify, need_photos=need_photos)
 
 
-def _parse_scale(ctx: click.Context, param: click.Parameter, value: str | None):
+def _parse_scale(ctx: click.Context, param: click.Parameter, value: str | None) -> Scale | None:
     if value is None:
         return None
     from ..errors import ValidationError
@@ -86,7 +87,7 @@ scale_opt = click.option(
 )
 
 
-def drift_options(f):
+def drift_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options that set the drift thresholds (see :class:`multiview.review.DriftThresholds`)."""
     from ..review import DriftThresholds
 

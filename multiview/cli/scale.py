@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
 
 from .options import open_project, project_arg
 
@@ -46,5 +50,5 @@ def command(ctx: click.Context, project_dir: Path, value: str | None, clear: boo
         click.echo(_describe(s))
 
 
-def _describe(s) -> str:
+def _describe(s: Scale) -> str:
     return f"scale {s.px_per_cm:.4g} px/cm ({10 / s.px_per_cm:.4g} mm per pixel), from {s.source}"

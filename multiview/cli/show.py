@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
 
 from .options import (
     drift_options,
@@ -59,7 +63,7 @@ def command(
     per_page: int,
     columns: int | None,
     max_side: int,
-    scale,
+    scale: Scale | None,
     min_iou: float,
     max_area_ratio: float,
     min_score: float,

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
 
 from .options import drift_options, obj_opt, open_project, project_arg, scale_opt, thresholds_from
 
@@ -14,7 +19,7 @@ def _fmt(v: float | None, spec: str) -> str:
     return "-" if v is None else format(v, spec)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], right: set[int]) -> list[str]:
     widths = [max(len(r[k]) for r in (*rows, header)) for k in range(len(header))]
 
     def line(r: tuple[str, ...]) -> str:
@@ -36,7 +41,7 @@ def command(
     project_dir: Path,
     obj_ids: tuple[int, ...],
     drifted: bool,
-    scale,
+    scale: Scale | None,
     min_iou: float,
     max_area_ratio: float,
     min_score: float,
@@ -78,8 +83,8 @@ def command(
         if not rows:
             click.echo("no drifted views")
             return
-        header = ("#", "view", "obj", "severity", "score", "iou", "reason")
-        body = [
+        header: tuple[str, ...] = ("#", "view", "obj", "severity", "score", "iou", "reason")
+        body: list[tuple[str, ...]] = [
             (
                 str(r.index),
                 r.view_id,

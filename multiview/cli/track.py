@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
+    from ..tracking import TrackEvent
+    from ..tracking.sam2.tracker import Sam2Tracker
 
 from .options import obj_opt, open_project, project_arg, sam2_kwargs, sam2_options, speed_kwargs, speed_options
 
@@ -72,20 +78,23 @@ def command(
     proj = open_project(project_dir)
     trk = get_tracker(tracker, **options)
     quiet = ctx.obj.get("quiet")
-    if check_speed_preset:
-        _check(proj, trk, check_views, list(obj_ids) or None, quiet)
+    from ..tracking.sam2.tracker import Sam2Tracker  # no torch: the model loads on first use
+
+    sam = trk if isinstance(trk, Sam2Tracker) else None
+    if check_speed_preset and sam is not None:
+        _check(proj, sam, check_views, list(obj_ids) or None, quiet)
         return
-    if tracker == "sam2":
+    if sam is not None:
         from ..tracking.sam2.speed import save_settings
 
-        settings = trk.settings(proj)  # type: ignore[attr-defined]
-        _ = trk.predictor  # type: ignore[attr-defined]  # load the model first: a missing checkpoint is the only line
+        settings = sam.settings(proj)
+        _ = sam.predictor  # load the model first: a missing checkpoint is the only line
         if speed_opts:
             save_settings(proj, settings)
         if not quiet:
             click.echo(f"sam2 speed {settings.describe()}", err=True)
 
-    def show(event) -> None:
+    def show(event: TrackEvent) -> None:
         if not quiet:
             r = event.result
             score = "" if r.score is None else f"  score {r.score:.2f}"
@@ -110,7 +119,7 @@ def command(
         click.echo(f"{tracker}: stored {n} mask(s)")
 
 
-def _check(proj, trk, views: int, obj_ids: list[int] | None, quiet: bool) -> None:
+def _check(proj: Project, trk: Sam2Tracker, views: int, obj_ids: list[int] | None, quiet: bool) -> None:
     from ..tracking.sam2.speedcheck import check_speed
 
     settings = trk.settings(proj)

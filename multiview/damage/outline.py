@@ -63,7 +63,7 @@ def trace(fused: FusedMask, tolerance_px: float = DEFAULT_TOLERANCE_PX) -> BaseG
         if value != 1:
             continue
         p = shape(geom)
-        if p.area < min_area:
+        if not isinstance(p, Polygon) or p.area < min_area:
             continue
         holes = [h for h in p.interiors if Polygon(h).area >= min_area]
         polys.append(Polygon(p.exterior, holes))

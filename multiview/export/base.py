@@ -311,7 +311,7 @@ def export(
     """
     import datetime as _dt
 
-    from .. import __version__
+    from .._version import __version__
     from ..safety import file_records
 
     options = options or ExportOptions()

@@ -42,11 +42,12 @@ def coco_dict(project: Project, obj_ids: Sequence[int], options: ExportOptions) 
     """The COCO dictionary, built view by view (only RLE strings are kept, never masks)."""
     from pycocotools import mask as mask_utils
 
-    from .. import __version__
+    from .._version import __version__
     from ..plane import mappings, result_areas
 
     maps = mappings(project)
-    images, anns = [], []
+    images: list[dict[str, Any]] = []
+    anns: list[dict[str, Any]] = []
     for i, vm in enumerate(iter_view_masks(project, obj_ids)):
         v = vm.view
         images.append({"id": i + 1, "file_name": v.id, "width": v.width, "height": v.height, "sha256": v.sha256})

@@ -113,7 +113,7 @@ def write_h5(
     """
     import h5py
 
-    from .. import __version__
+    from .._version import __version__
     from ..plane import mappings, reference_canvas, result_areas, warp_result_to_ref
     from ..safety import protected_paths, refuse_protected
 
@@ -206,7 +206,7 @@ def write_h5(
                 area_px[k] = float(np.count_nonzero(m))
                 areas = result_areas(r, v, vmap, options.scale)
                 area_ref[k], area_cm2[k] = _nan(areas.ref_px), _nan(areas.cm2)
-                if cm is not None and vmap is not None:
+                if cm is not None and ck is not None and vmap is not None:
                     prob, known = warp_result_to_ref(vmap, r, canvas)
                     cm[i, k] = (prob >= 0.5).view(np.uint8)
                     ck[i, k] = known.view(np.uint8)
@@ -373,7 +373,7 @@ def read_h5(path: str | os.PathLike[str], *, canvas: bool = True) -> MaskStack:
             reference=str(a["reference"]),
             object_ids=tuple(int(i) for i in np.asarray(a["object_ids"]).reshape(-1)),
             object_names=tuple(json.loads(a["object_names"])),
-            object_colors=tuple(tuple(int(c) for c in row) for row in colors),
+            object_colors=tuple((int(row[0]), int(row[1]), int(row[2])) for row in colors),
             views=tuple(views),
             prompts=json.loads(a.get("prompts", "[]")),
             model=json.loads(a.get("model", "[]")),

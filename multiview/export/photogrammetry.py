@@ -319,7 +319,7 @@ def tool_mask_png(project: Project, view: View, mask: np.ndarray) -> bytes:
 
 
 def _write_ownership(path: Path, project: Project, files: dict[str, Any]) -> None:
-    from .. import __version__
+    from .._version import __version__
 
     atomic.write_json(
         path,

@@ -17,6 +17,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from shapely.geometry.base import BaseGeometry
+
     from ..categories import Category
     from ..damage import DamageMap
     from ..project import Project
@@ -43,7 +45,7 @@ def _pattern(c: Category, d: float) -> str:
     )
 
 
-def _path(geom, f: float) -> str:
+def _path(geom: BaseGeometry, f: float) -> str:
     parts = []
     for p in getattr(geom, "geoms", [geom]):
         for ring in (p.exterior, *p.interiors):
@@ -123,7 +125,7 @@ def damage_svg(project: Project, dm: DamageMap, options: ExportOptions) -> str:
 
 
 def _units_note(dm: DamageMap, unit: str) -> str:
-    if unit == "cm":
+    if unit == "cm" and dm.scale is not None:
         return (
             f"Units: centimetres on the wall plane, y down, origin at the top-left corner of the reference photo "
             f"{dm.reference}; scale {dm.scale.px_per_cm:.6g} px/cm."

@@ -34,7 +34,7 @@ import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -104,7 +104,7 @@ def records(dm: DamageMap, units: MapUnits) -> list[dict[str, Any]]:
 def _multi(geom: BaseGeometry) -> BaseGeometry:
     from shapely.geometry import MultiPolygon
 
-    return geom if geom.geom_type == "MultiPolygon" else MultiPolygon([geom])
+    return geom if geom.geom_type == "MultiPolygon" else MultiPolygon([cast(Any, geom)])
 
 
 def export_gpkg(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
@@ -213,9 +213,9 @@ def export_dxf(project: Project, out: Path, obj_ids: Sequence[int], options: Exp
             hatch.paths.add_polyline_path(ext[:-1, :2].tolist(), is_closed=True, flags=const.BOUNDARY_PATH_EXTERNAL)
             for h in holes:
                 hatch.paths.add_polyline_path(h[:-1, :2].tolist(), is_closed=True, flags=const.BOUNDARY_PATH_OUTERMOST)
-        c = to_map(o.geometry.representative_point(), units)
+        (cx, cy) = to_map(o.geometry.representative_point(), units).coords[0]
         msp.add_text(f"{o.obj_id} {o.name}", height=size / 80.0, dxfattribs={"layer": "LABELS"}).set_placement(
-            (c.x, c.y), align=TextEntityAlignment.MIDDLE_CENTER
+            (cx, cy), align=TextEntityAlignment.MIDDLE_CENTER
         )
     note = units.describe(dm.reference)
     msp.add_mtext(note, dxfattribs={"layer": "NOTES", "char_height": size / 120.0}).set_location((0.0, size / 40.0))

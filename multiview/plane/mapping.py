@@ -122,7 +122,7 @@ class ViewMapping:
             view.id,
             view.size,
             view.work_size,
-            tuple(ref_size),  # type: ignore[arg-type]
+            (int(ref_size[0]), int(ref_size[1])),
             reg.H_ref_from_view,
             reg.deformation,
         )
@@ -177,14 +177,14 @@ class ViewMapping:
         Returns:
             (N, 2) float64; NaN where a point has no image.
         """
-        if self.is_homography:
+        if self.residual is None:
             H = self.H_ref_from(geometry)
             if canvas is not None:
                 H = compose(canvas.H_canvas_from_ref, H)
             return apply_h(H, points)
         S = self._H_orig_from(geometry)
         p = np.asarray(points, np.float64).reshape(-1, 2)
-        q = self.residual.forward(apply_h(self.H_ref_from_view, p if S is None else apply_h(S, p)))  # type: ignore[union-attr]
+        q = self.residual.forward(apply_h(self.H_ref_from_view, p if S is None else apply_h(S, p)))
         return q if canvas is None else canvas.to_canvas(q)
 
     def from_ref(

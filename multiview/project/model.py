@@ -255,13 +255,14 @@ class Prompt:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Prompt:
         pts = d.get("points") or []
+        b = d.get("box")
         return cls(
             id=int(d["id"]),
             obj_id=int(d["obj_id"]),
             view_id=str(d["view"]),
             points=tuple((float(p[0]), float(p[1])) for p in pts),
             labels=tuple(int(p[2]) for p in pts),
-            box=tuple(float(v) for v in d["box"]) if d.get("box") is not None else None,  # type: ignore[arg-type]
+            box=None if b is None else (float(b[0]), float(b[1]), float(b[2]), float(b[3])),
             mask_file=d.get("mask"),
             candidate=d.get("candidate"),
             created=str(d.get("created", "")),
@@ -444,14 +445,14 @@ class HeldOutError:
         r0 = int(np.clip(np.floor(box[1] / h * rows), 0, rows - 1))
         r1 = int(np.clip(np.floor(box[3] / h * rows), 0, rows - 1))
         vals = [
-            (self.grid_p90[r][c], self.grid_n[r][c])
+            (p90, self.grid_n[r][c])
             for r in range(r0, r1 + 1)
             for c in range(c0, c1 + 1)
-            if self.grid_p90[r][c] is not None
+            if (p90 := self.grid_p90[r][c]) is not None
         ]
         if not vals:
             return None
-        return max(v for v, _ in vals), sum(n for _, n in vals)  # type: ignore[type-var]
+        return max(v for v, _ in vals), sum(n for _, n in vals)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form; non-finite figures (nothing measurable) are written as null."""

@@ -193,7 +193,7 @@ def first_problem(data: Any) -> str | None:
         return f"{where + '.' if err.absolute_path else ''}{key} (missing)"
     if err.validator == "type":
         wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-        expected = " or ".join(_TYPE_WORDS.get(t, t) for t in wanted)
+        expected = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
         return f"{where} ({_kind(err.instance)}; expected {expected})"
     message = err.message if len(err.message) <= 80 else err.message[:77] + "..."
     return f"{where} ({message})"

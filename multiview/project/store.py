@@ -198,6 +198,7 @@ class Project:
     def __init__(self, root: Path, state: ProjectState) -> None:
         self.root = Path(root)
         self._state = state
+        self._lock_depth = 0
 
     # ------------------------------------------------------------------ create / open
     @classmethod
@@ -541,7 +542,7 @@ class Project:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Exclusive advisory lock on the project (re-entrant within one Project object)."""
-        if getattr(self, "_lock_depth", 0):
+        if self._lock_depth:
             self._lock_depth += 1
             try:
                 yield
@@ -783,7 +784,7 @@ class Project:
         if mask is not None:
             mask = np.asarray(mask)
             if mask.ndim == 3:
-                mask = mask.any(axis=2)
+                mask = np.asarray(mask.any(axis=2))
             if mask.shape != (v.height, v.width):
                 raise ValidationError(
                     f"mask is {mask.shape[1]}x{mask.shape[0]} but photo '{v.id}' is {v.width}x{v.height}; "

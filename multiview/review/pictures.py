@@ -48,7 +48,7 @@ from ..loading import read_photo
 from ..raster import resize_prob, scale_between
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..project import Project, View
+    from ..project import MaskResult, Project, View
     from .drift import ReviewReport
 
 BG_RGB = (32, 32, 32)
@@ -56,7 +56,9 @@ TEXT_RGB = (235, 235, 235)
 MUTED_RGB = (150, 150, 150)
 
 
-def _masks_at(project: Project, view: View, obj_ids: Sequence[int], size: tuple[int, int]):
+def _masks_at(
+    project: Project, view: View, obj_ids: Sequence[int], size: tuple[int, int]
+) -> Iterator[tuple[int, MaskResult, np.ndarray, np.ndarray | None]]:
     """Yield ``(obj_id, result, mask, known)`` at picture ``size`` for objects with a result."""
     for oid in obj_ids:
         r = project.read_result(oid, view.id)

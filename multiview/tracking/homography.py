@@ -106,13 +106,12 @@ def grabcut_mask(image: np.ndarray, prompt: Prompt, view: View, iters: int = 5) 
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
     try:
-        cv2.grabCut(bgr, seed, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(bgr, seed, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]  # rect None: mask mode
     except cv2.error as exc:
         raise TrackingError(f"GrabCut failed on prompt {prompt.id} ('{view.id}'): {exc}; give a mask prompt") from exc
     fg = np.isin(seed, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
     # Slight smoothing so the mask is soft at its border, then back to the image size.
-    fg = cv2.GaussianBlur(fg, (0, 0), 1.0)
-    out = resize_prob(fg, (w, h))
+    out = resize_prob(np.asarray(cv2.GaussianBlur(fg, (0, 0), 1.0)), (w, h))
     return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
 
 

@@ -31,7 +31,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
     """
     wb = workbench
 
-    async def call(fn, *args, **kwargs) -> Any:
+    async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)
 
     async def index(request: Request) -> Response:
@@ -248,7 +248,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         except ValueError:
             raise ValidationError("since must be an event number") from None
 
-        async def stream():
+        async def stream() -> AsyncIterator[str]:
             nonlocal seq
             yield "retry: 1000\n\n"
             while not wb.bus.closed:
@@ -283,32 +283,34 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
-    async def not_found(request: Request, exc: NotFound) -> Response:
+    async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, str(exc), exc)
 
-    async def too_large(request: Request, exc: BodyTooLarge) -> Response:
+    async def too_large(request: Request, exc: Exception) -> Response:
         return _error(413, str(exc))
 
-    async def refused(request: Request, exc: ValidationError) -> Response:
+    async def refused(request: Request, exc: Exception) -> Response:
         return _error(400, str(exc), exc)
 
-    async def busy(request: Request, exc: JobBusyError) -> Response:
+    async def busy(request: Request, exc: Exception) -> Response:
         return _error(409, str(exc), exc)
 
-    async def exists(request: Request, exc: ProjectExistsError) -> Response:
+    async def exists(request: Request, exc: Exception) -> Response:
         return _error(409, str(exc), exc)
 
-    async def library(request: Request, exc: MultiviewError) -> Response:
+    async def library(request: Request, exc: Exception) -> Response:
         return _error(400, str(exc), exc)
 
     async def storage(request: Request, exc: Exception) -> Response:
         err = exc if isinstance(exc, StorageError) else storage_error(exc)  # type: ignore[arg-type]
         return _error({"full": 507, "readonly": 403}.get(err.kind, 500), str(err))
 
-    async def http(request: Request, exc: HTTPException) -> Response:
-        return _error(exc.status_code, exc.detail or "error")
+    async def http(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return _error(exc.status_code, exc.detail or "error")
+        return _error(500, "error")  # pragma: no cover - registered for HTTPException only
 
-    handlers = {
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         NotFound: not_found,
         BodyTooLarge: too_large,
         ValidationError: refused,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -28,11 +30,11 @@ def _host_name(host: str) -> str:
 class LocalGuard:
     """Pure ASGI middleware (see module doc). ``allowed_hosts=None`` accepts any host name."""
 
-    def __init__(self, app, allowed_hosts: Iterable[str] | None = LOCAL_HOSTS) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str] | None = LOCAL_HOSTS) -> None:
         self.app = app
         self.allowed = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             host = headers.get("host", "")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +27,10 @@ from .engine import Engine, EngineInfo, choose_engine
 from .events import EventBus
 from .images import PreviewCache, encode_jpeg, encode_png, preview_size
 from .jobs import JobBusyError, JobRunner
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import ObjectInfo, View
+    from ..tracking import TrackEvent
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +85,7 @@ class Workbench:
         self._revision += 1
         self.bus.publish({"type": "state", "reason": what, "revision": self._revision, **extra})
 
-    def view(self, view_id: str):
+    def view(self, view_id: str) -> View:
         """The view with file name ``view_id`` (exact), else :class:`NotFound`."""
         import unicodedata
 
@@ -90,7 +95,7 @@ class Workbench:
                 return v
         raise NotFound(f"no view '{view_id}' in this project")
 
-    def _object(self, obj_id: Any, *, text_ok: bool = False):
+    def _object(self, obj_id: Any, *, text_ok: bool = False) -> ObjectInfo:
         """The object ``obj_id``; strict: a JSON integer 1-255 (digits only where it comes from a URL).
 
         Raises:
@@ -381,10 +386,10 @@ class Workbench:
                 pass  # refuse at once (409) while another process tracks; the job takes the lock itself
         root, engine, bus = self.root, self.engine, self.bus
 
-        def work(progress) -> str:
+        def work(progress: Callable[..., None]) -> str:
             proj = Project.open(root, verify=False)
 
-            def on_result(ev) -> None:
+            def on_result(ev: TrackEvent) -> None:
                 bus.publish(
                     {
                         "type": "result",
@@ -498,7 +503,9 @@ def _num(v: Any, what: str) -> float:
     return float(v)
 
 
-def _parse_prompt(points: Any, labels: Any, box: Any):
+def _parse_prompt(
+    points: Any, labels: Any, box: Any
+) -> tuple[list[tuple[float, float]], list[int], tuple[float, float, float, float] | None]:
     if not isinstance(points, (list, tuple)) or not isinstance(labels, (list, tuple)):
         raise ValidationError("points and labels must be lists")
     if len(points) != len(labels):
@@ -519,13 +526,14 @@ def _parse_prompt(points: Any, labels: Any, box: Any):
     if box is not None:
         if not isinstance(box, (list, tuple)) or len(box) != 4:
             raise ValidationError(f"box {box!r} must be [x0, y0, x1, y1]")
-        bx = tuple(_num(b, "box coordinate") for b in box)
+        x0, y0, x1, y1 = (_num(b, "box coordinate") for b in box)
+        bx = (x0, y0, x1, y1)
     if not pts and bx is None:
         raise ValidationError("empty prompt: give at least one point or a box")
     return pts, labs, bx
 
 
-def _check_inside(v, pt: tuple[float, float]) -> None:
+def _check_inside(v: View, pt: tuple[float, float]) -> None:
     x, y = pt
     if not (0 <= x < v.width and 0 <= y < v.height):
         raise ValidationError(f"point ({x:g}, {y:g}) is outside photo '{v.id}' ({v.width}x{v.height})")

@@ -37,6 +37,7 @@ import contextlib
 import math
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -180,7 +181,7 @@ def _online_block(
         torch.softmax(s, dim=-1, out=p)
         o = torch.mm(p, v[j : j + m]).float()
         lse_c = s.amax(dim=-1).float() - torch.log(p.amax(dim=-1).float())
-        if acc is None:
+        if acc is None or lse is None:
             acc, lse = o, lse_c
             continue
         new = torch.logaddexp(lse, lse_c)
@@ -197,6 +198,8 @@ class KernelRoPEAttention(RoPEAttention):
     (``sam2/modeling/sam/transformer.py``); with the ``"sdpa"`` kernel the forward is
     sam2's own method, unchanged.
     """
+
+    freqs_cis: torch.Tensor  # sam2's rotary table (set by RoPEAttention.__init__)
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_k_exclude_rope: int = 0) -> torch.Tensor:
         if _KERNEL.get() == "sdpa" or self.training:
@@ -239,7 +242,7 @@ class KernelMultiScaleAttention(MultiScaleAttention):
         return self.proj(out.transpose(1, 2).reshape(B, H, W, -1))
 
 
-def install(model: torch.nn.Module) -> int:
+def install(model: Any) -> int:
     """Route the big attention calls of a SAM 2 model through :func:`attention`.
 
     Every ``RoPEAttention`` of ``model.memory_attention`` becomes a

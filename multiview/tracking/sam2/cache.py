@@ -29,8 +29,9 @@ import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -191,12 +192,12 @@ class FeatureProvider:
 
     def __init__(
         self,
-        predictor,
+        predictor: Any,
         frame_image: Callable[[int], np.ndarray],
         frame_key: Callable[[int], str],
         model_key: str,
         cache: FeatureCache,
-        autocast: Callable[[], object],
+        autocast: Callable[[], AbstractContextManager[Any]],
     ) -> None:
         self.predictor = predictor
         self.frame_image = frame_image

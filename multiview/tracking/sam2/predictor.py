@@ -91,15 +91,15 @@ class MultiviewVideoPredictor(SAM2VideoPredictor):
 
     def _prepare_memory_conditioned_features(
         self,
-        frame_idx,
-        is_init_cond_frame,
-        current_vision_feats,
-        current_vision_pos_embeds,
-        feat_sizes,
-        output_dict,
-        num_frames,
-        track_in_reverse=False,
-    ):
+        frame_idx: int,
+        is_init_cond_frame: bool,
+        current_vision_feats: Any,
+        current_vision_pos_embeds: Any,
+        feat_sizes: Any,
+        output_dict: dict[str, Any],
+        num_frames: int,
+        track_in_reverse: bool = False,
+    ) -> Any:
         if not is_init_cond_frame and self.num_maskmem > 0:
             selected, _ = select_closest_cond_frames(
                 frame_idx, output_dict["cond_frame_outputs"], self.max_cond_frames_in_attn
@@ -137,19 +137,19 @@ class MultiviewVideoPredictor(SAM2VideoPredictor):
             self._last_iou = float(ious_f[0, 0])
         return None
 
-    def _use_mask_as_output(self, backbone_features, high_res_features, mask_inputs):
+    def _use_mask_as_output(self, backbone_features: Any, high_res_features: Any, mask_inputs: Any) -> Any:
         out = super()._use_mask_as_output(backbone_features, high_res_features, mask_inputs)
         self._last_iou = 1.0  # a mask prompt is taken as the answer itself
         return out
 
-    def _run_single_frame_inference(self, inference_state, *args: Any, **kwargs: Any):
+    def _run_single_frame_inference(self, inference_state: Any, *args: Any, **kwargs: Any) -> Any:
         self._last_iou = None
         compact, pred_gpu = super()._run_single_frame_inference(inference_state, *args, **kwargs)
         compact["iou"] = self._last_iou
         return compact, pred_gpu
 
     # -- features --------------------------------------------------------------------
-    def _get_image_feature(self, inference_state, frame_idx, batch_size):
+    def _get_image_feature(self, inference_state: Any, frame_idx: int, batch_size: int) -> Any:
         provider = inference_state.get("features")
         if provider is None:  # a state made by sam2's own init_state
             return super()._get_image_feature(inference_state, frame_idx, batch_size)

@@ -203,8 +203,8 @@ class Sam2Tracker:
         """Give one project prompt to the session (coordinates mapped to frame pixels)."""
         video = session.frames
         i = video.index_of(prompt.view_id)
-        if prompt.mask_file is not None and not prompt.points and prompt.box is None:
-            m = project.prompt_mask(prompt)
+        m = project.prompt_mask(prompt)  # None unless the prompt has a mask
+        if m is not None and not prompt.points and prompt.box is None:
             return session.add_mask(prompt.obj_id, i, video.mask_to_frame(i, m) >= 0.5)
         pts = video.points_to_frame(i, np.asarray(prompt.points, np.float64)) if prompt.points else np.zeros((0, 2))
         box = None
@@ -212,8 +212,7 @@ class Sam2Tracker:
             x0, y0, x1, y1 = prompt.box
             c = video.points_to_frame(i, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
             box = (c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max())
-        if prompt.mask_file is not None:
-            m = project.prompt_mask(prompt)
+        if m is not None:
             session.add_mask(prompt.obj_id, i, video.mask_to_frame(i, m) >= 0.5)
         return session.add_points(prompt.obj_id, i, pts, list(prompt.labels), box, candidate=prompt.candidate)
 
@@ -306,9 +305,9 @@ class Sam2Tracker:
             # memory, without recomputing
             for f in range(session.num_frames):
                 if self._needs_result(project, oid, video.view_ids[f], session, final):
-                    fm = session.mask(oid, f)
-                    if fm is not None:
-                        yield self._result(session, fm, None, label)
+                    stored = session.mask(oid, f)
+                    if stored is not None:
+                        yield self._result(session, stored, None, label)
 
     @staticmethod
     def _needs_result(

@@ -1,0 +1,292 @@
+"""Export entry point, options, and the per-view mask iterator every format uses.
+
+Formats (one module each; every one streams view by view, never the whole stack):
+
+``png`` (this module)
+    ``OUT/<obj-id>/<photo-stem>.png``: one 8-bit mask per object and view, original
+    size, 255 = object.
+``labels`` (:mod:`.labels`)
+    ``OUT/labels/<photo-stem>.png``: one indexed-colour PNG per view, pixel value =
+    object id (DAVIS / SAM 2 convention).
+``h5`` (:mod:`.h5`)
+    ``OUT/masks.h5``: every view's mask stack, scores, homographies and, when
+    aligned, the reference-plane stack.
+``coco`` (:mod:`.coco`)
+    ``OUT/coco.json``: COCO instance segmentation with RLE masks.
+``metashape``, ``colmap``, ``realitycapture`` (:mod:`.photogrammetry`)
+    ``OUT/<tool>/...``: masks in each tool's naming and polarity.
+
+Every export also writes ``OUT/export.json`` (formats, file counts, options, tool
+version). The folder is assembled under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import atomic
+from ..errors import OVERWRITE, TRACK, ExportError, ProjectExistsError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plane import Scale
+    from ..project import MaskResult, Project, View
+
+log = logging.getLogger(__name__)
+
+
+#: What the photogrammetry masks keep: the painted objects, or everything but them (occluders).
+KEEP_CHOICES = ("object", "background")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Options shared by the export formats.
+
+    Attributes:
+        keep: photogrammetry masks keep ``"object"`` (the selected objects are white,
+            the rest black) or ``"background"`` (the objects, e.g. scaffolding, are black).
+        scale: reference-view scale turning reference-plane areas into cm² (h5, coco).
+        canvas_max_side: longer side of the reference-plane stack in the h5 file, pixels
+            (default: the reference view's working size).
+    """
+
+    keep: str = "object"
+    scale: Scale | None = None
+    canvas_max_side: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.keep not in KEEP_CHOICES:
+            raise ValidationError(f"keep '{self.keep}' is unknown; use one of {', '.join(KEEP_CHOICES)}")
+        if self.canvas_max_side is not None and self.canvas_max_side < 16:
+            raise ValidationError(f"canvas size {self.canvas_max_side} is too small; use at least 16 pixels")
+
+
+@dataclass(frozen=True)
+class ViewMasks:
+    """The masks of one view at its original size, as exports need them.
+
+    Attributes:
+        view: the view.
+        masks: obj id -> (H, W) bool mask in original geometry (unknown pixels are False).
+        known: obj id -> (H, W) bool, False where the tracker could not see the photo; None = all known.
+        results: obj id -> the stored result (scores, tracker).
+    """
+
+    view: View
+    masks: dict[int, np.ndarray]
+    known: dict[int, np.ndarray | None]
+    results: dict[int, MaskResult]
+
+
+def original_mask(result: MaskResult, view: View) -> tuple[np.ndarray, np.ndarray | None]:
+    """Bring a stored result to the view's original size.
+
+    The soft mask is interpolated bilinearly and thresholded at 0.5, never
+    nearest-neighbour on a binary mask.
+
+    Returns:
+        ``(mask, known)``: (H, W) bool, and (H, W) bool or None.
+    """
+    return result.at_size(view.size)
+
+
+def iter_view_masks(project: Project, obj_ids: Sequence[int] | None = None) -> Iterator[ViewMasks]:
+    """Yield the masks of each view in pseudo-video order, one view at a time."""
+    ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
+    for v in project.views:
+        masks, known, results = {}, {}, {}
+        for oid in ids:
+            r = project.read_result(oid, v.id)
+            if r is None:
+                continue
+            masks[oid], known[oid] = original_mask(r, v)
+            results[oid] = r
+        yield ViewMasks(v, masks, known, results)
+
+
+def export_png(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
+    """One 8-bit PNG per object per view: ``out/<obj-id>/<photo-stem>.png``, 255 = object.
+
+    Views without a result for an object get no file. Unknown pixels are written as 0.
+    Returns the number of files written.
+    """
+    n = 0
+    for vm in iter_view_masks(project, obj_ids):
+        for oid, m in vm.masks.items():
+            atomic.write_image(out / str(oid) / f"{vm.view.stem}.png", m.view(np.uint8) * np.uint8(255))
+            n += 1
+    return n
+
+
+Writer = Callable[["Project", Path, Sequence[int], ExportOptions], int]
+
+#: format name -> ``"module:function"`` of a writer ``(project, staged_out_dir, obj_ids, options) -> files written``
+#: (imported when used, so h5py and pycocotools load only for their formats).
+EXPORTERS: dict[str, str] = {
+    "png": f"{__name__}:export_png",
+    "labels": "multiview.export.labels:export_labels",
+    "h5": "multiview.export.h5:export_h5",
+    "coco": "multiview.export.coco:export_coco",
+    "metashape": "multiview.export.photogrammetry:export_metashape",
+    "colmap": "multiview.export.photogrammetry:export_colmap",
+    "realitycapture": "multiview.export.photogrammetry:export_realitycapture",
+}
+
+
+def get_writer(fmt: str) -> Writer:
+    """The writer function of format ``fmt``.
+
+    Raises:
+        ValidationError: unknown format.
+    """
+    import importlib
+
+    if fmt not in EXPORTERS:
+        raise ValidationError(f"unknown export format '{fmt}'; choose from {', '.join(EXPORTERS)}")
+    mod, func = EXPORTERS[fmt].split(":")
+    return getattr(importlib.import_module(mod), func)
+
+
+#: Name and format tag of the manifest every export folder holds.
+EXPORT_MANIFEST = "export.json"
+EXPORT_FORMAT = "multiview-export"
+
+
+def previous_export_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a previous multiview export that may be replaced (None if it is one).
+
+    A folder is a previous export when its ``export.json`` was written by multiview
+    (format tag ``multiview-export`` and the size and SHA-256 of every file it wrote,
+    see :func:`multiview.safety.file_records`) and the folder holds exactly those
+    files, unchanged. Anything else (another file, a changed mask, a link, an
+    ``export.json`` from an older multiview that did not record its files) is
+    somebody's data and is kept.
+    """
+    from ..safety import changed_files
+
+    manifest = folder / EXPORT_MANIFEST
+    if not manifest.is_file() or manifest.is_symlink():
+        return f"is not a multiview export (no {EXPORT_MANIFEST})"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        return f"is not a multiview export (its {EXPORT_MANIFEST} was not written by multiview)"
+    contents = data.get("contents")
+    if not isinstance(contents, dict):
+        return "was exported by an older multiview that did not record its files, so it cannot be told apart from yours"
+    found = changed_files(folder, contents, ignore=(EXPORT_MANIFEST,))
+    if found:
+        return "holds files that are not that export's (" + "; ".join(found) + ")"
+    return None
+
+
+def check_export_target(project: Project, out: Path, overwrite: bool) -> None:
+    """Refuse an export folder that would replace anything but a previous, unchanged multiview export.
+
+    Raises:
+        ProjectExistsError: ``out`` is a link, a file, the photo folder, the project,
+            a folder containing either, an existing folder without ``overwrite``, or,
+            with ``overwrite``, a folder that is not a previous multiview export
+            (:func:`previous_export_problem`). Nothing is deleted.
+    """
+    from ..safety import protected_paths, refuse_protected
+
+    refuse_protected(out, protected_paths(project), "export folder")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ProjectExistsError(f"export folder '{out}' is a file; choose a folder name")
+    if not any(out.iterdir()):
+        return  # an empty folder holds nothing to lose
+    if not overwrite:
+        raise ProjectExistsError(
+            f"export folder '{out}' already exists; choose another folder or replace that previous export",
+            hint=OVERWRITE,
+        )
+    problem = previous_export_problem(out)
+    if problem is not None:
+        raise ProjectExistsError(
+            f"export folder '{out}' {problem}; nothing was replaced: choose another folder "
+            "(overwrite replaces only a previous, unchanged multiview export)"
+        )
+
+
+def export(
+    project: Project,
+    out: str | os.PathLike[str],
+    formats: Sequence[str] = ("png",),
+    *,
+    obj_ids: Sequence[int] | None = None,
+    overwrite: bool = False,
+    options: ExportOptions | None = None,
+) -> dict[str, int]:
+    """Export the stored results into folder ``out``.
+
+    The folder is assembled under a temporary name and renamed when complete, so
+    ``out`` is either the previous folder or the complete new one. Its
+    ``export.json`` records every file written (size, SHA-256): that is what lets a
+    later ``overwrite`` replace this folder, and nothing else.
+
+    Args:
+        formats: names from :data:`EXPORTERS` (several allowed).
+        obj_ids: objects to export (default: all).
+        overwrite: replace ``out`` if it is a previous, unchanged multiview export
+            (:func:`check_export_target`); an empty folder is always used.
+        options: :class:`ExportOptions` (keep, scale, canvas size).
+
+    Returns:
+        format -> number of files written.
+
+    Raises:
+        ValidationError: unknown format or object.
+        ProjectExistsError: ``out`` may not be replaced (see :func:`check_export_target`).
+        ExportError: nothing to export, or the folder cannot be written (disk full,
+            no permission).
+    """
+    import datetime as _dt
+
+    from .._version import __version__
+    from ..safety import file_records
+
+    options = options or ExportOptions()
+    writers = {fmt: get_writer(fmt) for fmt in dict.fromkeys(formats)}
+    if not writers:
+        raise ValidationError(f"no export format given; choose from {', '.join(EXPORTERS)}")
+    ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
+    for oid in ids:
+        project.object(oid)
+    if not any(project.has_result(oid, v.id) for oid in ids for v in project.views):
+        raise ExportError("the project has no tracked masks to export; track the objects first", hint=TRACK)
+    out = Path(out)
+    check_export_target(project, out, overwrite)
+    counts: dict[str, int] = {}
+    try:
+        with atomic.staged_dir(out, overwrite=True) as tmp:
+            for fmt, writer in writers.items():
+                counts[fmt] = writer(project, tmp, ids, options)
+                log.info("export %s: %d file(s)", fmt, counts[fmt])
+            manifest = {
+                "format": EXPORT_FORMAT,
+                "tool_version": __version__,
+                "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "project": str(project.root),
+                "objects": ids,
+                "files": counts,
+                "keep": options.keep,
+                "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
+                "contents": file_records(tmp),
+            }
+            atomic.write_text(tmp / EXPORT_MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    except OSError as exc:
+        raise ExportError(f"could not write export '{out}' ({exc}); check the disk space and permissions") from exc
+    return counts
