@@ -1,4 +1,4 @@
-"""Atomic writes: a file or folder is either the old one or the complete new one.
+"""Atomic writes (a file or folder is either the old one or the complete new one), and file content hashes.
 
 Every write of user data in multiview goes through this module. A file is written
 to a temporary name in the same folder, flushed to disk, then renamed over the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import io
 import json
 import logging
@@ -39,6 +40,19 @@ def _umask() -> int:
 #: (``mkstemp`` / ``mkdtemp`` alone create owner-only entries).
 FILE_MODE = 0o666 & ~_umask()
 DIR_MODE = 0o777 & ~_umask()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks.
+
+    The one content hash of multiview: photo identity (``View.sha256``), and the records that
+    prove an output is unchanged since multiview wrote it (:mod:`multiview.safety`).
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

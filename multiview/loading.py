@@ -15,7 +15,6 @@ back to the original geometry with :func:`multiview.raster.resize_prob`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import orientation
+from .atomic import file_sha256
 from .decoders import (
     MAX_PIXELS,
     Decoder,
@@ -59,7 +59,6 @@ __all__ = [
     "Header",
     "PhotoInfo",
     "PhotoScan",
-    "file_sha256",
     "natural_key",
     "photo_size",
     "probe_photo",
@@ -145,15 +144,6 @@ def scan_photos(folder: str | os.PathLike[str], *, min_photos: int = 2) -> Photo
             f"(readable types: {', '.join(sorted(e.lstrip('.') for e in IMAGE_EXTS))})"
         )
     return PhotoScan(tuple(photos), tuple(skipped))
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _decode_error(path: Path, exc: BaseException) -> PhotoError:

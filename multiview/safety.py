@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic import TMP_PREFIX
+from .atomic import TMP_PREFIX, file_sha256
 from .errors import Hint, ProjectExistsError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,13 +114,6 @@ def refuse_protected(target: str | os.PathLike[str], protected: Protected, what:
     for p in sorted(protected.photos):
         if is_within(p, r):
             raise ProjectExistsError(f"{what} '{path}' contains the project's photo '{p.name}'; choose another one")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes (see :func:`multiview.loading.file_sha256`)."""
-    from .loading import file_sha256 as _sha
-
-    return _sha(path)
 
 
 def file_records(folder: Path, names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:

@@ -41,7 +41,8 @@ def list_cmd(directory: Path | None) -> None:
 @click.pass_context
 def download_cmd(ctx: click.Context, name: str, directory: Path | None, url: str | None, overwrite: bool) -> None:
     """Download a checkpoint, check that it loads, and store it atomically."""
-    from ..tracking.sam2.checkpoints import download_checkpoint, model_spec
+    from ..tracking.sam2.checkpoints import model_spec
+    from ..tracking.sam2.download import download_checkpoint
 
     quiet = ctx.find_root().obj.get("quiet") if ctx.find_root().obj else False
     last = [-1]
@@ -65,7 +66,8 @@ def download_cmd(ctx: click.Context, name: str, directory: Path | None, url: str
 @dir_opt
 def verify_cmd(names: tuple[str, ...], directory: Path | None) -> None:
     """Check that present checkpoints load safely and fit their model (all present ones by default)."""
-    from ..tracking.sam2.checkpoints import default_checkpoint, list_checkpoints, verify_checkpoint
+    from ..tracking.sam2.checkpoints import default_checkpoint, list_checkpoints
+    from ..tracking.sam2.download import verify_checkpoint
 
     todo = list(names) or [st.spec.name for st in list_checkpoints(directory) if st.present]
     if not todo:

@@ -47,6 +47,7 @@ from .. import atomic
 from ..errors import OVERWRITE, TRACK, ExportError, ProjectExistsError, ValidationError, storage_error
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..damage import DamageMap
     from ..plane import Scale
     from ..project import MaskResult, Project, View
 
@@ -361,3 +362,25 @@ def _damage_manifest(project: Project, ids: list[int], options: ExportOptions, f
 
     dm = damage_map(project, ids, options.scale, tolerance_px=options.tolerance_px)
     return {"damage_map": dm.manifest()}
+
+
+def export_damage_map(project: Project, ids: Sequence[int], options: ExportOptions) -> DamageMap:
+    """The damage map the map formats (ortho overlay, gpkg, geojson, dxf, svg, summary) write.
+
+    Raises:
+        ExportError: no object can be placed on the reference plane (the reasons are listed).
+    """
+    from ..damage import damage_map
+
+    prog = options.progress
+    dm = damage_map(
+        project,
+        ids,
+        options.scale,
+        tolerance_px=options.tolerance_px,
+        progress=(lambda i, n: prog("outlines", i, n)) if prog is not None else None,
+    )
+    if not dm.outlines:
+        reasons = "; ".join(f"object {i}: {r}" for i, r in dm.skipped)
+        raise ExportError(f"no object can be placed on the reference plane ({reasons})")
+    return dm

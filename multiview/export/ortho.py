@@ -101,7 +101,7 @@ def write_ortho(
     from rasterio.enums import ColorInterp
     from rasterio.windows import Window
 
-    from .. import __version__
+    from .._version import __version__
     from ..damage import map_units
     from ..damage.mapping import plane_maps
     from ..damage.ortho import Mosaic, exposure_gains, ortho_grid
@@ -185,9 +185,9 @@ def export_ortho(project: Project, out: Path, obj_ids: Sequence[int], options: E
     """``OUT/ortho/``: orthophoto GeoTIFF + JPEG preview (+ overlay variant). Returns the number of files."""
     dm = None
     if options.ortho_overlay:
-        from .vector import _map
+        from .base import export_damage_map
 
-        dm = _map(project, obj_ids, options)
+        dm = export_damage_map(project, obj_ids, options)
     return len(write_ortho(project, out / "ortho", options, dm))
 
 

@@ -65,8 +65,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import atomic
+from ..atomic import file_sha256
 from ..errors import TRACK, ExportError, PhotoSetError, ProjectExistsError, ValidationError, storage_error
-from ..safety import BESIDE_PHOTOS_MANIFEST, file_sha256
+from ..safety import BESIDE_PHOTOS_MANIFEST
 from .base import ExportOptions, iter_view_masks
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -137,10 +137,10 @@ def summary_picture(project: Project, dm: DamageMap, options: ExportOptions, wal
 
 def export_summary(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """``OUT/summary.csv`` and ``OUT/summary.png``. Returns 2."""
+    from .base import export_damage_map
     from .ortho import mapped_surface_ref_px
-    from .vector import _map
 
-    dm = _map(project, obj_ids, options)
+    dm = export_damage_map(project, obj_ids, options)
     wall = mapped_surface_ref_px(project)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from .. import atomic
-from ..damage import DamageMap, MapUnits, damage_map, map_units
-from ..errors import ExportError
+from ..damage import DamageMap, MapUnits, map_units
+from .base import export_damage_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from shapely.geometry.base import BaseGeometry
@@ -49,21 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .base import ExportOptions
 
 STEM = "damage_map"
-
-
-def _map(project: Project, ids: Sequence[int], options: ExportOptions) -> DamageMap:
-    prog = options.progress
-    dm = damage_map(
-        project,
-        ids,
-        options.scale,
-        tolerance_px=options.tolerance_px,
-        progress=(lambda i, n: prog("outlines", i, n)) if prog is not None else None,
-    )
-    if not dm.outlines:
-        reasons = "; ".join(f"object {i}: {r}" for i, r in dm.skipped)
-        raise ExportError(f"no object can be placed on the reference plane ({reasons})")
-    return dm
 
 
 def to_map(geom: BaseGeometry, units: MapUnits, y_up: bool = True) -> BaseGeometry:
@@ -75,7 +60,7 @@ def to_map(geom: BaseGeometry, units: MapUnits, y_up: bool = True) -> BaseGeomet
 
 def records(dm: DamageMap, units: MapUnits) -> list[dict[str, Any]]:
     """One attribute dict per outline (the fields listed in the module docstring)."""
-    from .. import __version__
+    from .._version import __version__
 
     out = []
     for o in dm.outlines:
@@ -112,7 +97,7 @@ def export_gpkg(project: Project, out: Path, obj_ids: Sequence[int], options: Ex
     import shapely
     from pyogrio.raw import write as _write
 
-    dm = _map(project, obj_ids, options)
+    dm = export_damage_map(project, obj_ids, options)
     units = map_units(dm.scale, "m")
     recs = records(dm, units)
     geoms = np.array([shapely.to_wkb(_multi(to_map(o.geometry, units))) for o in dm.outlines], dtype=object)
@@ -151,7 +136,7 @@ def export_geojson(project: Project, out: Path, obj_ids: Sequence[int], options:
     """``OUT/damage_map.geojson``: a FeatureCollection, metres, y up. Returns 1."""
     from shapely.geometry import mapping
 
-    dm = _map(project, obj_ids, options)
+    dm = export_damage_map(project, obj_ids, options)
     units = map_units(dm.scale, "m")
     feats = [
         {"type": "Feature", "id": r["obj_id"], "properties": r, "geometry": mapping(to_map(o.geometry, units))}
@@ -182,7 +167,7 @@ def export_dxf(project: Project, out: Path, obj_ids: Sequence[int], options: Exp
 
     from ..categories import HATCH_ANGLE, HATCHES
 
-    dm = _map(project, obj_ids, options)
+    dm = export_damage_map(project, obj_ids, options)
     units = map_units(dm.scale, "cm")
     doc = ezdxf.new("R2010", setup=True)
     doc.units = ezdxf.units.CM if units.scaled else 0  # 0: unitless
@@ -237,6 +222,6 @@ def export_svg(project: Project, out: Path, obj_ids: Sequence[int], options: Exp
     """``OUT/damage_map.svg``: outlines over the orthophoto with a legend; cm (px), y down. Returns 1."""
     from .svg import damage_svg
 
-    dm = _map(project, obj_ids, options)
+    dm = export_damage_map(project, obj_ids, options)
     atomic.write_text(out / f"{STEM}.svg", damage_svg(project, dm, options))
     return 1

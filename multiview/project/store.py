@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import atomic
+from ..atomic import file_sha256
 from ..categories import Category, resolve
 from ..errors import (
     OVERWRITE,
@@ -41,7 +42,7 @@ from ..errors import (
     ProjectExistsError,
     ValidationError,
 )
-from ..loading import file_sha256, probe_photos, read_photo, scan_photos
+from ..loading import probe_photos, read_photo, scan_photos
 from ..raster import working_size
 from .model import (
     FORMAT,
@@ -228,7 +229,7 @@ class Project:
             PhotoSetError, PhotoError: bad photo folder or photo.
             ProjectExistsError: ``root`` is not empty and ``overwrite`` is False.
         """
-        from .. import __version__
+        from .._version import __version__
         from ..safety import Protected, protected_paths, real, refuse_protected
 
         if work_max_side < 256:

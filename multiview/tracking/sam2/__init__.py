@@ -3,6 +3,7 @@
 Modules (import them directly; importing this package does not import torch):
 
 * :mod:`.checkpoints`: model names, configs, official download addresses, safe loading.
+* :mod:`.download`: download and verify official checkpoints.
 * :mod:`.model`: build the predictor with the settings multiview needs.
 * :mod:`.predictor`: sam2's video predictor with external features and recorded scores.
 * :mod:`.frames`: frame sources (lazy project frames, in-memory arrays).

@@ -72,7 +72,8 @@ def test_checkpoints_list_download_verify(tmp_path, http_server):
 
 
 def test_download_from_file_url(tmp_path, sam2_checkpoint):
-    from multiview.tracking.sam2.checkpoints import BASE_URL, MODELS, download_checkpoint
+    from multiview.tracking.sam2.checkpoints import BASE_URL, MODELS
+    from multiview.tracking.sam2.download import download_checkpoint
 
     assert MODELS[MODEL].url == f"{BASE_URL}/{MODEL}.pt"
     assert BASE_URL == "https://dl.fbaipublicfiles.com/segment_anything_2/092824"
