@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import project_arg, sam2_kwargs, sam2_options
+from .options import project_arg, sam2_kwargs, sam2_options, speed_kwargs, speed_options
 
 
 @click.command("ui")
@@ -29,6 +29,7 @@ from .options import project_arg, sam2_kwargs, sam2_options
     help="auto: SAM 2 when its checkpoint exists, else the homography tracker.",
 )
 @sam2_options
+@speed_options
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -41,6 +42,9 @@ def command(
     device: str | None,
     image_size: int | None,
     precision: str | None,
+    speed: str | None,
+    max_cond_frames: int | None,
+    preview_size: int | None,
 ) -> None:
     """Open PROJECT_DIR in a local web workbench: click, choose, propagate, correct, export."""
     import socket
@@ -50,9 +54,9 @@ def command(
     from ..ui import Workbench, create_app
     from ..ui.guard import LOCAL_HOSTS
 
-    wb = Workbench(
-        project_dir, engine=engine, sam2_options=sam2_kwargs(model, checkpoint, device, image_size, precision)
-    )
+    options = sam2_kwargs(model, checkpoint, device, image_size, precision)
+    options.update(speed_kwargs(speed, max_cond_frames, preview_size))  # this session only; `track` stores them
+    wb = Workbench(project_dir, engine=engine, sam2_options=options)
     app = create_app(wb, allowed_hosts=LOCAL_HOSTS if host in LOCAL_HOSTS else None)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -379,7 +379,7 @@ class Workbench:
             ids = [o for o in (ids or prompted) if o in prompted]
             if not ids:
                 raise ValidationError("the chosen objects have no prompt yet; click on them in a view first")
-            total = len(ids) * len(p.views)
+            total = len(ids) * len(p.views) * self._passes(p)
             if self.jobs.running:
                 raise JobBusyError(f"a {self.jobs.status.kind} job is already running; wait for it or cancel it")
             with p.tracking_lock(holder="workbench propagation"):
@@ -397,9 +397,13 @@ class Workbench:
                         "obj_id": ev.obj_id,
                         "area": ev.result.area,
                         "score": ev.result.score,
+                        "computed_at": ev.result.computed_at,
                     }
                 )
-                progress(ev.done, total, f"object {ev.obj_id} on {ev.view_id}", view=ev.view_id, obj_id=ev.obj_id)
+                what = f"object {ev.obj_id} on {ev.view_id}"
+                if ev.result.meta.get("pass") == "preview":
+                    what += f" ({ev.result.computed_at}; the full-size pass follows)"
+                progress(ev.done, total, what, view=ev.view_id, obj_id=ev.obj_id)
 
             def waiting(other: str) -> None:
                 progress(0, total, f"waiting for another tracking run to end ({other})")
@@ -422,6 +426,14 @@ class Workbench:
 
         st = self.jobs.start("track", work, total=total)
         return st.to_json()
+
+    def _passes(self, project: Project) -> int:
+        """Passes a propagation makes: 2 with a SAM 2 preview pass (quick masks first, then full size), else 1."""
+        if self.engine.name != "sam2":
+            return 1
+        trk = self.engine.tracker
+        preview = trk.settings(project).preview_size  # type: ignore[attr-defined]
+        return 2 if preview is not None and preview < trk.image_size else 1  # type: ignore[attr-defined]
 
     def cancel(self) -> bool:
         return self.jobs.cancel()

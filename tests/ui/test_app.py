@@ -527,3 +527,24 @@ def test_one_damaged_result_is_reported_on_its_view(built_client):
     assert views["IMG_1.jpg"]["results"]["1"]["area"] > 0  # the others are whole
     assert c.get("/api/views/IMG_2.jpg/overlay?size=128").status_code == 200
     assert c.get("/api/review").status_code == 200
+
+
+def test_sam2_preview_masks_first_then_each_view_replaced_at_full_size(ui_project, sam2_options):
+    """With a preview size, propagation shows quick masks on every view, then replaces each at full size."""
+    opts = {**sam2_options, "preview_size": 128}
+    wb = Workbench(ui_project, engine="sam2", sam2_options=opts)
+    with make_client(wb) as client:
+        client.post("/api/objects", json={"name": "lacuna"})
+        client.post("/api/prompts", json={"view": "IMG_0104.jpg", "obj_id": 1, "points": [LACUNA_CLICK], "labels": [1]})
+        seq0 = wb.bus.seq
+        r = client.post("/api/track", json={})
+        assert r.status_code == 202
+        n_views = len(Project.open(ui_project, verify=False).views)
+        assert r.json()["total"] == 2 * n_views  # two passes
+        wb.jobs.join(120)
+        assert client.get("/api/job").json()["state"] == "done"
+    results = [e for _, e in wb.bus.since(seq0) if e["type"] == "result"]
+    sizes = [e["computed_at"] for e in results]
+    assert sizes == ["sam2 128 px preview"] * n_views + [f"sam2 {sam2_options['image_size']} px"] * n_views
+    proj = Project.open(ui_project, verify=False)
+    assert {proj.read_result(1, v.id).meta["pass"] for v in proj.views} == {"full"}
