@@ -180,11 +180,19 @@ def click_preview(
     return out
 
 
+def hatch(size: tuple[int, int], period: int = 8, width: int = 3) -> np.ndarray:
+    """(h, w) bool diagonal stripes (``/``): ``width`` pixels of every ``period``, at ``size = (w, h)``."""
+    w, h = size
+    yy, xx = np.indices((h, w))
+    return (xx + yy) % period < width
+
+
 def mask_layer(
     masks: Sequence[tuple[np.ndarray, tuple[int, int, int]]],
     size: tuple[int, int],
     alpha: float = 0.45,
     outline: int = 2,
+    hatched: np.ndarray | None = None,
 ) -> np.ndarray:
     """Transparent layer of coloured masks (to lay over a picture of the same size).
 
@@ -193,24 +201,59 @@ def mask_layer(
         size: ``(w, h)`` of the layer.
         alpha: opacity of the fill, 0..1.
         outline: width of the opaque outline, pixels.
+        hatched: (h, w) bool at ``size`` or None: where something in front of the wall hides
+            the masks (:mod:`multiview.occlusion`); those parts are hatched (opaque stripes in
+            the object's colour over a faint fill) instead of filled.
 
     Returns:
-        (h, w, 4) uint8 RGBA: each mask filled with its colour at ``alpha`` and outlined;
-        later masks are drawn over earlier ones.
+        (h, w, 4) uint8 RGBA: each mask filled with its colour at ``alpha`` (hatched where
+        hidden) and outlined; later masks are drawn over earlier ones.
     """
     import cv2
 
     w, h = size
     out = np.zeros((h, w, 4), np.uint8)
+    stripes = hatch(size) if hatched is not None and hatched.any() else None
     for m, color in masks:
         if not m.any():
             continue
         out[m, :3] = color
         out[m, 3] = round(255 * alpha)
+        if stripes is not None:
+            hidden = m & hatched
+            out[hidden, 3] = round(255 * alpha * 0.25)
+            out[hidden & stripes, 3] = 255
         contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         edge = np.zeros((h, w), np.uint8)
         cv2.drawContours(edge, contours, -1, 255, outline)
         e = edge > 0
         out[e, :3] = color
         out[e, 3] = 255
+    return out
+
+
+def occlusion_layer(occluded: np.ndarray, color: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+    """Transparent layer that hatches what stands in front of the wall.
+
+    Args:
+        occluded: (h, w) bool, the occluded pixels of a view at the layer's size.
+        color: colour of the stripes (a dark outline keeps them visible on light photos).
+
+    Returns:
+        (h, w, 4) uint8 RGBA: stripes over the occluded pixels, transparent elsewhere.
+    """
+    import cv2
+
+    h, w = occluded.shape
+    out = np.zeros((h, w, 4), np.uint8)
+    if not occluded.any():
+        return out
+    stripes = hatch((w, h)) & occluded
+    out[occluded, 3] = 40
+    out[stripes, :3] = color
+    out[stripes, 3] = 200
+    contours, _ = cv2.findContours(occluded.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    edge = np.zeros((h, w), np.uint8)
+    cv2.drawContours(edge, contours, -1, 255, 1)
+    out[edge > 0] = (40, 40, 40, 220)
     return out

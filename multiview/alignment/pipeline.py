@@ -121,13 +121,19 @@ def graph_summary(ids: list[str] | tuple[str, ...], graph: ViewGraph) -> list[di
 
 
 def align_project(
-    project: Project, options: AlignOptions = AlignOptions(), progress: Progress | None = None
+    project: Project,
+    options: AlignOptions = AlignOptions(),
+    progress: Progress | None = None,
+    *,
+    occluders: bool = True,
 ) -> AlignmentResult:
     """Register every view of ``project`` to its reference view and store the result.
 
     Stores one :class:`~multiview.project.Registration` per view (unregistered views
     carry the reason) and the ``"alignment"`` section: settings, spanning tree, pair table,
-    time per view.
+    time per view. Then, with ``occluders``, the occlusion layer of every registered view
+    (:func:`multiview.occlusion.compute_occlusion`, progress stage ``"occlusion"``); without,
+    stored layers are removed (they would describe another geometry).
 
     Returns:
         the :class:`~multiview.alignment.register.AlignmentResult`.
@@ -162,4 +168,12 @@ def align_project(
     )
     n_ok = sum(r.ok for r in res.registrations.values())
     log.info("registered %d of %d views to %s", n_ok, len(ids), ids[ref])
+    from ..occlusion import compute_occlusion, is_fresh
+
+    if occluders:
+        occ_cb = None if progress is None else (lambda k, n: progress("occlusion", k, n))
+        compute_occlusion(project, progress=occ_cb)
+    elif not is_fresh(project):
+        project.clear_occlusion()
+        project.set_section("occlusion", {})
     return res

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .options import open_project, project_arg
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
 
 
 @click.command("align")
@@ -32,8 +36,23 @@ from .options import open_project, project_arg
     help="auto: per view, the homography, or homography + thin-plate spline where the wall is not one "
     "plane (chosen by the error on held-out matches); homography: never bend.",
 )
+@click.option(
+    "--occluders/--no-occluders",
+    default=True,
+    show_default=True,
+    help="Then find what stands in front of the wall in each view (scaffolding, a beam, a person) "
+    "by comparing it with the other views; status, export and the workbench use it.",
+)
 @click.pass_context
-def command(ctx: click.Context, project_dir: Path, reference: str | None, refine: bool, ecc: bool, model: str) -> None:
+def command(
+    ctx: click.Context,
+    project_dir: Path,
+    reference: str | None,
+    refine: bool,
+    ecc: bool,
+    model: str,
+    occluders: bool,
+) -> None:
     """Register every view of PROJECT_DIR to the reference plane and show the quality per view.
 
     The error columns are measured on matches the model was not fitted to (5-fold
@@ -56,7 +75,7 @@ def command(ctx: click.Context, project_dir: Path, reference: str | None, refine
         if done == total or done % 10 == 0:
             click.echo(f"  {stage}: {done}/{total}", err=True)
 
-    res = align_project(proj, AlignOptions(refine=refine, ecc=ecc, model=model), progress)
+    res = align_project(proj, AlignOptions(refine=refine, ecc=ecc, model=model), progress, occluders=occluders)
     if quiet:
         return
     order = proj.ordering
@@ -130,3 +149,25 @@ def command(ctx: click.Context, project_dir: Path, reference: str | None, refine
         "err px, p90: error on held-out matches, reference-plane pixels (5-fold cross-validation); "
         "cover: share of the photo's grid cells over the reference with matches"
     )
+    if occluders:
+        _echo_occluders(proj)
+
+
+def _echo_occluders(proj: Project) -> None:
+    from ..occlusion import stored_layers
+
+    layers = stored_layers(proj)
+    if not layers.fresh:
+        click.echo(f"occluders: {layers.note()}")
+        return
+    found = [
+        f"{vid} {o.occluded_share:.1%}" + (" (1 other view: weaker)" if len(o.sources) == 1 else "")
+        for vid, o in layers.views.items()
+        if o.occluded_share
+    ]
+    n = sum(1 for o in layers.views.values() if o.occluded_share is not None)
+    none = [vid for vid, o in layers.views.items() if o.occluded_share is None]
+    line = f"occluders: {', '.join(found) if found else 'none found'} (share of the wall other views see; "
+    line += f"{n} view(s) compared"
+    line += f", no layer for {', '.join(none)}" if none else ""
+    click.echo(line + ")")

@@ -36,6 +36,14 @@ from .options import obj_opt, open_project, project_arg, scale_opt
     show_default=True,
     help="Photogrammetry masks keep the painted object, or the background (mask out an occluder).",
 )
+@click.option(
+    "--visible/--amodal",
+    "visible",
+    default=None,
+    help="Visible masks (the object minus what stands in front of the wall in that photo) or amodal "
+    "masks (the whole object, hidden parts included). Default: visible for metashape, colmap and "
+    "realitycapture, amodal for the others; h5 stores both.",
+)
 @scale_opt
 @click.option(
     "--canvas-size",
@@ -77,6 +85,7 @@ def command(
     formats: tuple[str, ...],
     obj_ids: tuple[int, ...],
     keep: str,
+    visible: bool | None,
     scale: Scale | None,
     canvas_max_side: int | None,
     ortho_res: float | None,
@@ -117,6 +126,7 @@ def command(
         ortho_res=ortho_res,
         ortho_overlay=ortho_overlay,
         progress=progress,
+        visible=visible,
     )
     if beside_photos:
         from ..export.photogrammetry import export_beside_photos

@@ -62,6 +62,9 @@ def command(
 
     areas = map_areas(proj, list(obj_ids) or None, scale) if not drifted else []
     if as_json:
+        from ..occlusion import stored_layers
+
+        layers = stored_layers(proj)
         click.echo(
             json.dumps(
                 {
@@ -69,6 +72,11 @@ def command(
                     "reference": proj.reference.id,
                     "scale_px_per_cm": scale.px_per_cm if scale is not None else None,
                     "to_correct": report.views_to_correct(),
+                    "occlusion": {
+                        "state": layers.state,
+                        "note": layers.note(),
+                        "views": {vid: o.to_json() for vid, o in layers.views.items()},
+                    },
                     "rows": [r.to_json() for r in rows],
                     "map": areas,
                 },
@@ -101,7 +109,21 @@ def command(
         click.echo(f"{len(report.views_to_correct())} view(s) to correct: {', '.join(report.views_to_correct())}")
         return
     area_col = "cm2" if scale is not None else "ref px"
-    header = ("#", "view", "size", "align", "obj", "mask", "area px", area_col, "score", "present", "drift", "reason")
+    header = (
+        "#",
+        "view",
+        "size",
+        "align",
+        "obj",
+        "mask",
+        "area px",
+        area_col,
+        "occl",
+        "score",
+        "present",
+        "drift",
+        "reason",
+    )
     body = []
     last = None
     sizes = {v.id: f"{v.width}x{v.height}" for v in proj.views}
@@ -121,6 +143,7 @@ def command(
                 r.computed_at or "-",
                 _fmt(r.area_px, ".0f"),
                 ref_area,
+                _fmt(r.occluded_share, ".0%"),
                 _fmt(r.score, ".2f"),
                 _fmt(r.present_score, ".2f"),
                 "DRIFT" if r.drift else ("" if not r.has_result else "ok"),
@@ -140,13 +163,22 @@ def command(
                 "-",
                 "-",
                 "-",
+                "-",
                 "",
                 "no objects yet: add a prompt",
             )
             for i, v in enumerate(proj.views)
         ]
-    for line in _table(header, body, {0, 6, 7, 8, 9}):
+    for line in _table(header, body, {0, 6, 7, 8, 9, 10}):
         click.echo(line)
+    from ..occlusion import stored_layers
+
+    note = stored_layers(proj).note()
+    click.echo(
+        "occl = share of the mask hidden by something in front of the wall (export --visible leaves it out)"
+        if note is None
+        else f"occl: {note}"
+    )
     if areas:
         click.echo("damage map (each object fused over every view that sees it, on the reference plane):")
         for a in areas:

@@ -25,6 +25,13 @@ Formats (one module each; every one streams view by view, never the whole stack)
     ``OUT/summary.csv`` (areas per category and object) and ``OUT/summary.png`` (legend over
     the orthophoto).
 
+Visible and amodal masks: an object's mask says where it is on the wall, seen or hidden
+(*amodal*); its *visible* mask leaves out the pixels where something stands in front of the
+wall in that photo (the view's occlusion layer, :mod:`multiview.occlusion`). ``png``,
+``labels`` and ``coco`` write amodal masks unless ``ExportOptions.visible`` is True; the
+photogrammetry formats write visible masks unless it is False (``--amodal``); ``h5`` stores
+both. Pixels whose occlusion is unknown (no other view sees them) count as visible.
+
 Every export also writes ``OUT/export.json`` (formats, file counts, options, tool
 version, and how each mask was computed: ``computed_at``, object id -> description
 (e.g. ``"sam2 1024 px"``, ``"sam2 512 px preview"``) -> views). The folder is
@@ -56,6 +63,8 @@ log = logging.getLogger(__name__)
 
 #: What the photogrammetry masks keep: the painted objects, or everything but them (occluders).
 KEEP_CHOICES = ("object", "background")
+#: Formats that write visible masks unless told otherwise (``--amodal``).
+VISIBLE_BY_DEFAULT = frozenset({"metashape", "colmap", "realitycapture"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,9 @@ class ExportOptions:
             None = the reference photo's own resolution.
         ortho_overlay: also write the orthophoto with the objects drawn over it.
         progress: ``progress(stage, done, total)`` during long formats (ortho, damage map).
+        visible: True: visible masks (objects minus occluded pixels); False: amodal (the whole
+            object, hidden parts included); None: each format's default (visible for the
+            photogrammetry formats, amodal for the others).
     """
 
     keep: str = "object"
@@ -83,6 +95,11 @@ class ExportOptions:
     ortho_res: float | None = None
     ortho_overlay: bool = False
     progress: Callable[[str, int, int], None] | None = None
+    visible: bool | None = None
+
+    def visible_for(self, default: bool) -> bool:
+        """Whether a format whose default is ``default`` writes visible masks."""
+        return default if self.visible is None else bool(self.visible)
 
     def __post_init__(self) -> None:
         if not (self.tolerance_px >= 0):
@@ -107,15 +124,21 @@ class ViewMasks:
 
     Attributes:
         view: the view.
-        masks: obj id -> (H, W) bool mask in original geometry (unknown pixels are False).
+        masks: obj id -> (H, W) bool mask in original geometry (unknown pixels are False); the
+            visible masks when :func:`iter_view_masks` was asked for them, else amodal.
         known: obj id -> (H, W) bool, False where the tracker could not see the photo; None = all known.
         results: obj id -> the stored result (scores, tracker).
+        occluded: (H, W) bool, where something stands in front of the wall in this photo (unknown
+            pixels are False), or None when the view has no occlusion layer.
+        occlusion_known: (H, W) bool, where the occlusion layer knows the answer, or None.
     """
 
     view: View
     masks: dict[int, np.ndarray]
     known: dict[int, np.ndarray | None]
     results: dict[int, MaskResult]
+    occluded: np.ndarray | None = None
+    occlusion_known: np.ndarray | None = None
 
 
 def original_mask(result: MaskResult, view: View) -> tuple[np.ndarray, np.ndarray | None]:
@@ -130,9 +153,22 @@ def original_mask(result: MaskResult, view: View) -> tuple[np.ndarray, np.ndarra
     return result.at_size(view.size)
 
 
-def iter_view_masks(project: Project, obj_ids: Sequence[int] | None = None) -> Iterator[ViewMasks]:
-    """Yield the masks of each view in pseudo-video order, one view at a time."""
+def iter_view_masks(
+    project: Project, obj_ids: Sequence[int] | None = None, *, visible: bool = False, occlusion: bool = False
+) -> Iterator[ViewMasks]:
+    """Yield the masks of each view in pseudo-video order, one view at a time.
+
+    Args:
+        visible: visible masks (occluded pixels removed) instead of amodal ones.
+        occlusion: also load each view's occlusion layer (implied by ``visible``).
+
+    The occlusion layers are read as stored (:func:`multiview.occlusion.stored_layers`); a view
+    without an up-to-date layer has ``occluded`` None and its visible masks are the amodal ones.
+    """
+    from ..occlusion import stored_layers
+
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
+    layers = stored_layers(project) if (visible or occlusion) else None
     for v in project.views:
         masks, known, results = {}, {}, {}
         for oid in ids:
@@ -141,17 +177,24 @@ def iter_view_masks(project: Project, obj_ids: Sequence[int] | None = None) -> I
                 continue
             masks[oid], known[oid] = original_mask(r, v)
             results[oid] = r
-        yield ViewMasks(v, masks, known, results)
+        occ = occ_known = None
+        layer = layers.get(v.id) if layers is not None else None
+        if layer is not None:
+            occ, occ_known = layer.at_size(v.size)
+            if visible:
+                for oid in masks:
+                    masks[oid] = masks[oid] & ~occ
+        yield ViewMasks(v, masks, known, results, occ, occ_known)
 
 
 def export_png(project: Project, out: Path, obj_ids: Sequence[int], options: ExportOptions) -> int:
     """One 8-bit PNG per object per view: ``out/<obj-id>/<photo-stem>.png``, 255 = object.
 
     Views without a result for an object get no file. Unknown pixels are written as 0.
-    Returns the number of files written.
+    Amodal masks unless ``options.visible``. Returns the number of files written.
     """
     n = 0
-    for vm in iter_view_masks(project, obj_ids):
+    for vm in iter_view_masks(project, obj_ids, visible=options.visible_for(False)):
         for oid, m in vm.masks.items():
             atomic.write_image(out / str(oid) / f"{vm.view.stem}.png", m.view(np.uint8) * np.uint8(255))
             n += 1
@@ -317,6 +360,9 @@ def export(
 
     options = options or ExportOptions()
     writers = {fmt: get_writer(fmt) for fmt in dict.fromkeys(formats)}
+    mask_kind = {fmt: ("visible" if options.visible_for(fmt in VISIBLE_BY_DEFAULT) else "amodal") for fmt in writers}
+    if "h5" in mask_kind:
+        mask_kind["h5"] = "amodal and visible"
     if not writers:
         raise ValidationError(f"no export format given; choose from {', '.join(EXPORTERS)}")
     ids = list(obj_ids) if obj_ids is not None else [o.id for o in project.objects]
@@ -329,6 +375,14 @@ def export(
         atomic.recover_swap(out)  # a replacement killed between its two renames: the previous export is back
         atomic.clean_stale(out.parent, out.name + ".")  # folders of killed exports to this name
     check_export_target(project, out, overwrite)
+    occlusion_note = None
+    if any(k != "amodal" for k in mask_kind.values()):
+        from ..occlusion import ensure_layers
+
+        layers = ensure_layers(project)
+        occlusion_note = layers.note()
+        if occlusion_note is not None:
+            log.warning("%s; visible masks are the full masks", occlusion_note)
     counts: dict[str, int] = {}
     try:
         with atomic.staged_dir(out, overwrite=True) as tmp:
@@ -343,6 +397,8 @@ def export(
                 "objects": ids,
                 "files": counts,
                 "keep": options.keep,
+                "masks": mask_kind,
+                "occlusion": occlusion_note or "up to date",
                 "scale_px_per_cm": options.scale.px_per_cm if options.scale is not None else None,
                 **_damage_manifest(project, ids, options, writers),
                 "contents": file_records(tmp),

@@ -48,7 +48,7 @@ def coco_dict(project: Project, obj_ids: Sequence[int], options: ExportOptions) 
     maps = mappings(project)
     images: list[dict[str, Any]] = []
     anns: list[dict[str, Any]] = []
-    for i, vm in enumerate(iter_view_masks(project, obj_ids)):
+    for i, vm in enumerate(iter_view_masks(project, obj_ids, visible=options.visible_for(False))):
         v = vm.view
         images.append({"id": i + 1, "file_name": v.id, "width": v.width, "height": v.height, "sha256": v.sha256})
         for oid, m in vm.masks.items():
@@ -86,6 +86,7 @@ def coco_dict(project: Project, obj_ids: Sequence[int], options: ExportOptions) 
             "date_created": now.isoformat(),
             "year": now.year,
             "contributor": "multiview",
+            "masks": "visible" if options.visible_for(False) else "amodal",
         },
         "licenses": [],
         "images": images,

@@ -5,6 +5,13 @@ File layout (``OUT/masks.h5``; schema version :data:`SCHEMA_VERSION`)::
     /                         file attributes (below)
     /views/<NNNN>/            one group per view, NNNN = 0-based pseudo-video index, zero-padded
         masks                 (O, H, W) uint8   1 = object, 0 = not; the view's original size
+                                                (amodal: where the object is, seen or hidden)
+        visible               (O, H, W) uint8   1 = object and not occluded in this photo (masks
+                                                minus occluded)
+        occluded              (H, W)    uint8   1 = something in front of the wall hides it here
+                                                (the view's occlusion layer; all 0 without one)
+        occlusion_known       (H, W)    uint8   1 where the occlusion layer knows the answer (0 =
+                                                no other view sees this part of the wall)
         known                 (O, H, W) uint8   1 where the tracker saw the photo (0 = unknown, and
                                                 everywhere when the object has no result)
         has_result            (O,)      uint8   1 when a result is stored for the object
@@ -17,7 +24,8 @@ File layout (``OUT/masks.h5``; schema version :data:`SCHEMA_VERSION`)::
                                                 all NaN when the view is not registered
         attributes: name, index, sha256, width, height, registered, trackers (JSON: obj id -> name),
                     computed_at (JSON: obj id -> how the mask was computed, e.g. "sam2 1024 px",
-                    "sam2 512 px preview")
+                    "sam2 512 px preview"),
+                    has_occlusion (a layer was available)
     /canvas/                  only when the project is aligned (at least one registered view
                               besides the reference): the reference plane
         masks                 (V, O, Hc, Wc) uint8  every view's masks warped into the canvas
@@ -70,7 +78,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
 
 FORMAT = "multiview-masks"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions :func:`read_h5` reads (1: no ``visible``, ``occluded``, ``occlusion_known``).
+READABLE_VERSIONS = (1, 2)
 FILE_NAME = "masks.h5"
 #: Largest chunk, bytes (HDF5 allows 4 GiB; smaller chunks keep partial reads cheap).
 MAX_CHUNK_BYTES = 64 * 1024 * 1024
@@ -167,7 +177,7 @@ def write_h5(
             ch = _plane_chunks((1, 1), csize[1], csize[0])
             cm = gc.create_dataset("masks", shape=shape, dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
             ck = gc.create_dataset("known", shape=shape, dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
-        for i, vm in enumerate(iter_view_masks(project, ids)):
+        for i, vm in enumerate(iter_view_masks(project, ids, occlusion=True)):
             v = vm.view
             vmap = maps.get(v.id)
             g = gviews.create_group(f"{i:04d}")
@@ -186,6 +196,12 @@ def write_h5(
             ch = _plane_chunks((1,), v.height, v.width)
             dm = g.create_dataset("masks", shape=(O, v.height, v.width), dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
             dk = g.create_dataset("known", shape=(O, v.height, v.width), dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
+            dv = g.create_dataset("visible", shape=(O, v.height, v.width), dtype=np.uint8, chunks=ch, fillvalue=0, **gz)
+            g.attrs["has_occlusion"] = vm.occluded is not None
+            ch1 = _plane_chunks((), v.height, v.width)
+            for name, plane in (("occluded", vm.occluded), ("occlusion_known", vm.occlusion_known)):
+                data = np.zeros((v.height, v.width), np.uint8) if plane is None else plane.view(np.uint8)
+                g.create_dataset(name, data=data, chunks=ch1, **gz)
             score = np.full(O, np.nan, np.float32)
             present = np.full(O, np.nan, np.float32)
             area_px = np.zeros(O, np.float64)
@@ -200,6 +216,7 @@ def write_h5(
                 models.add(json.dumps({"tracker": r.tracker, "model": r.meta.get("model")}, sort_keys=True))
                 m = vm.masks[oid]
                 dm[k] = m.view(np.uint8)
+                dv[k] = (m if vm.occluded is None else m & ~vm.occluded).view(np.uint8)
                 kn = vm.known[oid]
                 dk[k] = 1 if kn is None else kn.view(np.uint8)
                 score[k], present[k] = _nan(r.score), _nan(r.present_score)
@@ -239,6 +256,9 @@ class H5View:
         name, index, sha256, width, height, registered: the view.
         masks, known: (O, H, W) bool.
         has_result: (O,) bool.
+        visible: (O, H, W) bool, masks minus occluded pixels (schema 2; the masks for schema 1).
+        occluded, occlusion_known: (H, W) bool, the view's occlusion layer (all False when it had
+            none, or in schema 1).
         score, present_score: (O,) float32, NaN = none.
         area_px, area_ref_px, area_cm2: (O,) float64.
         H_ref_from_view: (3, 3) float64, or None when not registered.
@@ -253,6 +273,9 @@ class H5View:
     masks: np.ndarray
     known: np.ndarray
     has_result: np.ndarray
+    visible: np.ndarray
+    occluded: np.ndarray
+    occlusion_known: np.ndarray
     score: np.ndarray
     present_score: np.ndarray
     area_px: np.ndarray
@@ -329,16 +352,18 @@ def read_h5(path: str | os.PathLike[str], *, canvas: bool = True) -> MaskStack:
         if a.get("format") != FORMAT:
             raise ProjectError(f"'{path}' is not a multiview mask file (format {a.get('format')!r})")
         version = int(a.get("schema_version", -1))
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ProjectError(
-                f"'{path}' has mask-file schema version {version}; this multiview reads {SCHEMA_VERSION}: "
-                "upgrade multiview or export again"
+                f"'{path}' has mask-file schema version {version}; this multiview reads "
+                f"{', '.join(map(str, READABLE_VERSIONS))}: upgrade multiview or export again"
             )
         views = []
         for key in sorted(f["views"]):
             g = f["views"][key]
             ga = {k: _attr(v) for k, v in g.attrs.items()}
             H = g["H_ref_from_view"][()]
+            masks = g["masks"][()].astype(bool)
+            plane = (int(ga["height"]), int(ga["width"]))
             views.append(
                 H5View(
                     name=str(ga["name"]),
@@ -347,9 +372,14 @@ def read_h5(path: str | os.PathLike[str], *, canvas: bool = True) -> MaskStack:
                     width=int(ga["width"]),
                     height=int(ga["height"]),
                     registered=bool(ga["registered"]),
-                    masks=g["masks"][()].astype(bool),
+                    masks=masks,
                     known=g["known"][()].astype(bool),
                     has_result=g["has_result"][()].astype(bool),
+                    visible=g["visible"][()].astype(bool) if "visible" in g else masks.copy(),
+                    occluded=g["occluded"][()].astype(bool) if "occluded" in g else np.zeros(plane, bool),
+                    occlusion_known=(
+                        g["occlusion_known"][()].astype(bool) if "occlusion_known" in g else np.zeros(plane, bool)
+                    ),
                     score=g["score"][()],
                     present_score=g["present_score"][()],
                     area_px=g["area_px"][()],
@@ -385,4 +415,4 @@ def read_h5(path: str | os.PathLike[str], *, canvas: bool = True) -> MaskStack:
         )
 
 
-__all__ = ["FORMAT", "SCHEMA_VERSION", "H5View", "MaskStack", "export_h5", "read_h5", "write_h5"]
+__all__ = ["FORMAT", "READABLE_VERSIONS", "SCHEMA_VERSION", "H5View", "MaskStack", "export_h5", "read_h5", "write_h5"]

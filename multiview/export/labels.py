@@ -84,7 +84,7 @@ def export_labels(project: Project, out: Path, obj_ids: Sequence[int], options: 
     """Write ``out/labels/<stem>.png`` for every view with at least one result; returns files written."""
     n = 0
     folder = out / "labels"
-    for vm in iter_view_masks(project, obj_ids):
+    for vm in iter_view_masks(project, obj_ids, visible=options.visible_for(False)):
         if not vm.masks:
             continue
         labels = label_image(vm.masks, (vm.view.height, vm.view.width))

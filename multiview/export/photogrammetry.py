@@ -13,6 +13,11 @@ Pixels the tracker could not see count as "not object" in both modes. Views with
 any result for the selected objects get no mask file (the tools then use the whole
 photo); a warning names them.
 
+Occluders: by default (visible masks) pixels where something stands in front of the wall
+in that photo (its occlusion layer, :mod:`multiview.occlusion`) are black in both modes -
+they show scaffolding or a person, not the wall, and would put them into the model.
+``ExportOptions.visible=False`` (``--amodal``) keeps the masks as the objects are.
+
 Naming and sources:
 
 ``metashape`` -> ``OUT/metashape/<photo-stem>_mask.png``
@@ -83,18 +88,23 @@ NAMING: dict[str, tuple[str, Callable[[View], str]]] = {
 }
 
 
-def keep_mask(masks: dict[int, np.ndarray], shape: tuple[int, int], keep: str) -> np.ndarray:
+def keep_mask(
+    masks: dict[int, np.ndarray], shape: tuple[int, int], keep: str, occluded: np.ndarray | None = None
+) -> np.ndarray:
     """(H, W) uint8 mask, 255 = pixels the tool should use, 0 = excluded.
 
     Args:
         masks: obj id -> (H, W) bool (unknown pixels already False).
         keep: ``"object"`` or ``"background"``.
+        occluded: (H, W) bool pixels to exclude in either mode (occluders), or None.
     """
     union = np.zeros(shape, dtype=bool)
     for m in masks.values():
         union |= m
     if keep != "object":
         np.logical_not(union, out=union)
+    if occluded is not None:
+        union &= ~occluded
     return union.view(np.uint8) * np.uint8(255)
 
 
@@ -103,11 +113,12 @@ def export_tool(tool: str, project: Project, out: Path, obj_ids: Sequence[int], 
     folder_name, name_of = NAMING[tool]
     folder = out / folder_name
     n, missing = 0, []
-    for vm in iter_view_masks(project, obj_ids):
+    visible = options.visible_for(True)
+    for vm in iter_view_masks(project, obj_ids, occlusion=visible):
         if not vm.masks:
             missing.append(vm.view.id)
             continue
-        m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep)
+        m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep, vm.occluded if visible else None)
         atomic.write_bytes(folder / name_of(vm.view), tool_mask_png(project, vm.view, m))
         n += 1
     if missing:
@@ -236,10 +247,17 @@ def export_beside_photos(
                 + "; nothing was written: move those files away or export to a folder of its own"
             )
         counts = dict.fromkeys(fmts, 0)
-        for vm in iter_view_masks(project, ids):
+        visible = options.visible_for(True)
+        if visible:
+            from ..occlusion import ensure_layers
+
+            note = ensure_layers(project).note()
+            if note is not None:
+                log.warning("%s; the masks keep occluders", note)
+        for vm in iter_view_masks(project, ids, occlusion=visible):
             if vm.view.id not in with_result:
                 continue
-            m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep)
+            m = keep_mask(vm.masks, (vm.view.height, vm.view.width), options.keep, vm.occluded if visible else None)
             data = tool_mask_png(project, vm.view, m)
             for fmt in fmts:
                 t = targets[(fmt, vm.view.id)]

@@ -672,3 +672,59 @@ class MaskResult:
         if self.meta.get("pass") == "preview":
             out += " preview"
         return out
+
+
+#: Format tag and version of an occlusion layer file (``occlusion/<view>.npz``).
+OCCLUSION_FORMAT = "multiview-occlusion"
+OCCLUSION_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class OcclusionLayer:
+    """Where one view does not show the wall: something in front of it hides it.
+
+    Computed by :mod:`multiview.occlusion` from photometric consistency with the other
+    registered views; a property of the view (the photo and the geometry), shared by every
+    object on it.
+
+    Attributes:
+        view_id: the view.
+        occluded: (h, w) uint8 0..255 soft map at the layer's *analysis size* (the view's
+            working copy downscaled, ``size``); occluded where ``>= 128``.
+        known: (h, w) bool, False where no other view sees that part of the wall (or the views
+            contradict each other, or the photo is clipped): unknown, never occluded.
+        support: (h, w) uint8, how many other views the verdict rests on (0 = unknown; an
+            occluded pixel with support 1 rests on a single other view: weaker evidence).
+        meta: JSON-safe details: ``format``, ``version``, ``fingerprint`` (of the photos, the
+            geometry and the settings it was computed from), ``sources`` (views compared),
+            ``occluded_share`` and ``weak_share`` (of the known pixels), ``known_share``,
+            ``seconds``.
+
+    Convention:
+        Analysis pixels map to original photo pixels by :func:`multiview.raster.scale_between`
+        of the sizes (the whole photo, pixel centres at integers). Bring the maps to another
+        size with :meth:`at_size`.
+    """
+
+    view_id: str
+    occluded: np.ndarray
+    known: np.ndarray
+    support: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(w, h)`` of the stored maps (the analysis size)."""
+        return int(self.occluded.shape[1]), int(self.occluded.shape[0])
+
+    def at_size(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(occluded, known)`` as (H, W) bool at ``size = (W, H)`` (bilinear, then >= 0.5).
+
+        Unknown pixels are never occluded.
+        """
+        if tuple(size) == self.size:
+            occ, known = self.occluded >= 128, self.known.copy()
+        else:
+            occ = resize_prob(self.occluded, size) >= 128
+            known = resize_prob(self.known.astype(np.uint8) * 255, size) >= 128
+        return occ & known, known

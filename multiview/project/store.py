@@ -6,6 +6,7 @@ Layout of a project folder::
                                  scale, prompts, registrations (schema v2; v1 is read)
     prompts/<prompt-id>.png      mask prompts, original photo size, 255 = object
     results/<obj-id>/<view>.npz  one tracker result per object and view (see MaskResult)
+    occlusion/<view>.npz         where each view does not show the wall (see OcclusionLayer)
     cache/                       re-computable data (features, embeddings); safe to delete
     .lock                        advisory lock taken while writing
 
@@ -46,10 +47,13 @@ from ..loading import probe_photos, read_photo, scan_photos
 from ..raster import working_size
 from .model import (
     FORMAT,
+    OCCLUSION_FORMAT,
+    OCCLUSION_VERSION,
     READABLE_VERSIONS,
     SCHEMA_VERSION,
     MaskResult,
     ObjectInfo,
+    OcclusionLayer,
     Ordering,
     Prompt,
     Registration,
@@ -894,6 +898,71 @@ class Project:
         target = base if obj_id is None else base / str(obj_id)
         if target.exists():
             shutil.rmtree(target)
+
+    # ------------------------------------------------------------------ occlusion layers
+    def occlusion_path(self, view_id: str) -> Path:
+        """File of the occlusion layer of view ``view_id`` (a view id; it may not exist)."""
+        return self.root / "occlusion" / f"{view_id}.npz"
+
+    def write_occlusion(self, layer: OcclusionLayer) -> None:
+        """Store an occlusion layer atomically (replacing the previous one).
+
+        Raises:
+            ValidationError: maps of different shapes or wrong dtypes.
+        """
+        v = self.view(layer.view_id)
+        shape = layer.occluded.shape
+        if (
+            layer.occluded.dtype != np.uint8
+            or layer.occluded.ndim != 2
+            or layer.known.shape != shape
+            or layer.support.shape != shape
+            or layer.support.dtype != np.uint8
+        ):
+            raise ValidationError(
+                f"occlusion layer of '{v.id}' must hold (h, w) uint8 occluded and support maps and a bool known "
+                f"map of one shape; got {layer.occluded.shape} {layer.occluded.dtype}, {layer.known.shape}, "
+                f"{layer.support.shape} {layer.support.dtype}"
+            )
+        meta = {**layer.meta, "format": OCCLUSION_FORMAT, "version": OCCLUSION_VERSION, "view": v.id}
+        atomic.write_npz(
+            self.occlusion_path(v.id),
+            occluded=layer.occluded,
+            known=np.asarray(layer.known, dtype=bool),
+            support=layer.support,
+            meta=np.array(json.dumps(meta)),
+        )
+
+    def read_occlusion(self, view: str) -> OcclusionLayer | None:
+        """The stored occlusion layer of a view, or None if there is none (or of a newer version).
+
+        Raises:
+            ProjectError: the file is damaged.
+        """
+        vid = self.view(view).id
+        f = self.occlusion_path(vid)
+        if not f.is_file():
+            return None
+        try:
+            with np.load(f, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                occ, known, support = z["occluded"], z["known"], z["support"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ProjectError(f"occlusion file '{f}' is damaged ({exc}); run `multiview align` again") from exc
+        if meta.get("format") != OCCLUSION_FORMAT or meta.get("version") != OCCLUSION_VERSION:
+            log.warning(
+                "occlusion file %s has format %s version %s; ignored", f, meta.get("format"), meta.get("version")
+            )
+            return None
+        return OcclusionLayer(vid, occ, known.astype(bool), support, meta)
+
+    def clear_occlusion(self) -> None:
+        """Delete every stored occlusion layer."""
+        import shutil
+
+        d = self.root / "occlusion"
+        if d.exists():
+            shutil.rmtree(d)
 
 
 #: Lock file held while a tracking run writes results (see :meth:`Project.tracking_lock`).

@@ -114,6 +114,9 @@ class ObjectViewStats:
         present_score: object-present score 0..1 or None.
         iou: reference-plane IoU with ``iou_with`` (the prompted view compared to), or None.
         area_ratio: area over the neighbours' median, or None.
+        occluded_share: share of the mask hidden by something in front of the wall in this
+            photo (the view's occlusion layer, :mod:`multiview.occlusion`), 0..1; None when the
+            view has no up-to-date layer.
         drift: True when at least one check failed.
         reasons: the failed checks, human-readable (e.g. ``"IoU 0.31 < 0.50 with IMG_1.jpg"``).
         notes: checks skipped and why, human-readable.
@@ -136,6 +139,7 @@ class ObjectViewStats:
     iou: float | None = None
     iou_with: str | None = None
     area_ratio: float | None = None
+    occluded_share: float | None = None
     drift: bool = False
     reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -164,6 +168,7 @@ class ObjectViewStats:
             "iou": self.iou,
             "iou_with": self.iou_with,
             "area_ratio": self.area_ratio,
+            "occluded_share": self.occluded_share,
             "drift": self.drift,
             "reasons": list(self.reasons),
             "notes": list(self.notes),
@@ -236,6 +241,15 @@ class _Sources:
         return None
 
 
+def _occluded_share(result: MaskResult, occluded: np.ndarray | None) -> float | None:
+    """Share of a result's known mask pixels that are occluded (working geometry), or None."""
+    if occluded is None:
+        return None
+    mask = result.mask if result.valid is None else result.mask & result.valid
+    n = np.count_nonzero(mask)
+    return float(np.count_nonzero(mask & occluded)) / n if n else 0.0
+
+
 def _margin(value: float, threshold: float, worst: float) -> float:
     """0..1: how far ``value`` is past ``threshold`` towards ``worst``."""
     span = abs(worst - threshold)
@@ -292,6 +306,8 @@ class Measured:
             when the view is registered, else ``"frac"`` (share of the photo).
         absent: empty mask, or object-present score below ``min_present``.
         score_check, iou_check: the checks that need only this view.
+        occluded_share: share of the mask hidden in this view by something in front of the wall,
+            or None without an occlusion layer.
     """
 
     index: int
@@ -309,6 +325,7 @@ class Measured:
     score_check: CheckOutcome
     iou_check: IouOutcome
     computed_at: str = ""
+    occluded_share: float | None = None
 
 
 def check_score(score: float | None, th: DriftThresholds) -> CheckOutcome:
@@ -441,6 +458,9 @@ def review(
     canvas = reference_canvas(project, th.canvas_max_side)
     sources = _Sources(project, canvas, maps)
     prompted = {oid: sorted({p.view_id for p in project.prompts_for(oid)}, key=order.__getitem__) for oid in ids}
+    from ..occlusion import stored_layers
+
+    layers = stored_layers(project)
 
     # First pass: per-row measures and the checks that need only this view.
     rows: list[Measured | ObjectViewStats] = []
@@ -448,6 +468,8 @@ def review(
         if progress is not None:
             progress(i, len(views), v.id)
         vmap = maps.get(v.id)
+        layer = layers.get(v.id)
+        occluded = None if layer is None else layer.at_size(v.work_size)[0]
         for oid in ids:
             is_prompted = v.id in prompted[oid]
             r = project.read_result(oid, v.id)
@@ -481,6 +503,7 @@ def review(
                     score_check=check_score(r.score, th),
                     iou_check=iou_check,
                     computed_at=r.computed_at,
+                    occluded_share=_occluded_share(r, occluded),
                 )
             )
 
@@ -526,6 +549,7 @@ def _stats(m: Measured, neighbour_check: CheckOutcome) -> ObjectViewStats:
         iou=m.iou_check.iou,
         iou_with=m.iou_check.iou_with,
         area_ratio=neighbour_check.ratio if isinstance(neighbour_check, AreaOutcome) else None,
+        occluded_share=m.occluded_share,
         drift=bool(reasons),
         reasons=reasons,
         notes=tuple(n for c in checks for n in c.notes),

@@ -11,7 +11,9 @@ the project is read-only; an error that one control fixes adds
     GET    /api/state                         views in order, objects, prompts, results, job
     GET    /api/review                        drift rows, drifted worst first
     GET    /api/views/{view}/preview?size=N   JPEG, longer side <= N (<= 2048), never the file
-    GET    /api/views/{view}/overlay?size=N   RGBA PNG of the masks, same size as the preview
+    GET    /api/views/{view}/overlay?size=N   RGBA PNG of the masks, same size as the preview (occluded
+                                             parts of a mask hatched)
+    GET    /api/views/{view}/occlusion?size=N RGBA PNG of the view's occluders, hatched, same size
     POST   /api/objects                       {name?, color?}
     PATCH  /api/objects/{id}                  {name?, color?}
     DELETE /api/objects/{id}
@@ -22,7 +24,8 @@ the project is read-only; an error that one control fixes adds
     POST   /api/track/cancel
     GET    /api/job
     GET    /api/events                        text/event-stream (job, result, state events)
-    POST   /api/export                        {formats, name? | path? | beside_photos?, overwrite?, keep?}
+    POST   /api/export                        {formats, name? | path? | beside_photos?, overwrite?, keep?, masks?}
+                                             (masks: "default", "visible" or "amodal")
 """
 
 from __future__ import annotations
@@ -156,6 +159,10 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         data = await call(wb.overlay_png, request.path_params["view"], request.query_params.get("size", "1024"), objs)
         return Response(data, media_type="image/png", headers=_NO_STORE)
 
+    async def occlusion(request: Request) -> Response:
+        data = await call(wb.occlusion_png, request.path_params["view"], request.query_params.get("size", "1024"))
+        return Response(data, media_type="image/png", headers=_NO_STORE)
+
     async def add_object(request: Request) -> Response:
         d = await _body(request)
         _known(d, {"name", "color"})
@@ -228,7 +235,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
 
     async def export(request: Request) -> Response:
         d = await _body(request)
-        _known(d, {"formats", "name", "path", "overwrite", "keep", "objects", "beside_photos"})
+        _known(d, {"formats", "name", "path", "overwrite", "keep", "objects", "beside_photos", "masks"})
         return JSONResponse(
             await call(
                 wb.export,
@@ -239,6 +246,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
                 d.get("keep", "object"),
                 d.get("objects"),
                 d.get("beside_photos", False),
+                d.get("masks", "default"),
             )
         )
 
@@ -269,6 +277,7 @@ def create_app(workbench: Workbench, allowed_hosts: Iterable[str] | None = LOCAL
         Route("/api/review", review),
         Route("/api/views/{view}/preview", preview),
         Route("/api/views/{view}/overlay", overlay),
+        Route("/api/views/{view}/occlusion", occlusion),
         Route("/api/objects", add_object, methods=["POST"]),
         Route("/api/objects/{obj}", edit_object, methods=["PATCH"]),
         Route("/api/objects/{obj}", remove_object, methods=["DELETE"]),

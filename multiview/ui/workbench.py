@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..draw import mask_layer
+from ..draw import mask_layer, occlusion_layer
 from ..errors import MultiviewError, ProjectError, ValidationError
 from ..project import Project
 from ..raster import resize_prob
@@ -132,6 +132,9 @@ class Workbench:
             p = self._fresh()
             regs = p.registrations
             prompted = {(q.view_id, q.obj_id) for q in p.prompts}
+            from ..occlusion import stored_layers
+
+            layers = stored_layers(p)
             views = []
             for i, v in enumerate(p.views):
                 reg = regs.get(v.id)
@@ -152,6 +155,7 @@ class Workbench:
                         "registration_reason": None if reg is None else reg.reason,
                         "prompted": sorted(o for (vid, o) in prompted if vid == v.id),
                         "results": results,
+                        "occluded_share": layers.views[v.id].occluded_share if v.id in layers.views else None,
                     }
                 )
             return {
@@ -164,6 +168,7 @@ class Workbench:
                 "prompts": [q.to_json() for q in p.prompts],
                 "job": self.jobs.status.to_json(),
                 "aligned": bool(regs),
+                "occlusion": {"state": layers.state, "note": layers.note()},
             }
 
     def _result_summary(self, p: Project, obj_id: int, view_id: str) -> dict[str, Any] | None:
@@ -347,7 +352,25 @@ class Workbench:
                     continue  # damaged: reported in the state, not drawn
                 if r is not None:
                     masks.append((r.at_size(size)[0], o.color))
-        return encode_png(mask_layer(masks, size))
+            occluded = self._occluded(p, v.id, size) if masks else None
+        return encode_png(mask_layer(masks, size, hatched=occluded))
+
+    def occlusion_png(self, view_id: str, max_side: Any) -> bytes:
+        """RGBA PNG of the view's occluders, hatched, the size of the preview (transparent without a layer)."""
+        v = self.view(view_id)
+        size = preview_size(self.project, v, _side(max_side))
+        with self._lock:
+            occluded = self._occluded(self._fresh(), v.id, size)
+        if occluded is None:
+            occluded = np.zeros((size[1], size[0]), bool)
+        return encode_png(occlusion_layer(occluded))
+
+    def _occluded(self, p: Project, view_id: str, size: tuple[int, int]) -> np.ndarray | None:
+        """(h, w) bool occluded pixels of a view at ``size``, or None without an up-to-date layer."""
+        from ..occlusion import stored_layers
+
+        layer = stored_layers(p).get(view_id)
+        return None if layer is None else layer.at_size(size)[0]
 
     def mask_png(self, prob: np.ndarray, view_id: str, max_side: Any, color: tuple[int, int, int]) -> bytes:
         v = self.view(view_id)
@@ -448,13 +471,16 @@ class Workbench:
         keep: Any = "object",
         obj_ids: Any = None,
         beside_photos: Any = False,
+        masks: Any = "default",
     ) -> dict[str, Any]:
         """Export into ``PROJECT/exports/<name>``, into ``path`` (any folder), or beside the photos.
 
         ``overwrite`` replaces only a previous, unchanged multiview export; the photo
         folder, the project and folders holding other files are refused (HTTP 409),
         nothing deleted. ``beside_photos`` adds realitycapture/metashape masks to the
-        photo folder and never replaces a file multiview did not write.
+        photo folder and never replaces a file multiview did not write. ``masks``:
+        ``"visible"``, ``"amodal"`` or ``"default"`` (each format's own, see
+        :class:`multiview.export.ExportOptions`).
         """
         from ..export import EXPORTERS, ExportOptions, export
 
@@ -467,6 +493,9 @@ class Workbench:
             raise ValidationError("overwrite must be true or false")
         if not isinstance(beside_photos, bool):
             raise ValidationError("beside_photos must be true or false")
+        kinds = {"default": None, "visible": True, "amodal": False}
+        if masks not in kinds:
+            raise ValidationError(f"masks {masks!r} must be one of {', '.join(kinds)}")
         if path is not None and name is not None:
             raise ValidationError("give a name (folder inside the project's exports/) or a path, not both")
         if beside_photos:
@@ -474,7 +503,7 @@ class Workbench:
 
             if path is not None or name is not None or overwrite:
                 raise ValidationError("beside_photos writes into the photo folder: give no name, path or overwrite")
-            options = ExportOptions(keep=str(keep))
+            options = ExportOptions(keep=str(keep), visible=kinds[masks])
             with self._lock:
                 p = self._fresh()
                 ids = [o.id for o in self._objects(obj_ids)] if obj_ids else None
@@ -489,7 +518,7 @@ class Workbench:
             if not isinstance(name, str) or not _EXPORT_NAME.match(name) or name in (".", ".."):
                 raise ValidationError(f"export name {name!r} must be letters, digits, '.', '_' or '-' (at most 64)")
             out = self.root / "exports" / name
-        options = ExportOptions(keep=str(keep))
+        options = ExportOptions(keep=str(keep), visible=kinds[masks])
         with self._lock:
             p = self._fresh()
             ids = [o.id for o in self._objects(obj_ids)] if obj_ids is not None else None

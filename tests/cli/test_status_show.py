@@ -38,13 +38,15 @@ def test_status_table(built) -> None:
         "px",
         "ref",
         "px",
+        "occl",
         "score",
         "present",
         "drift",
         "reason",
     ]
     assert lines[1].split()[:5] == ["0", "IMG_1.jpg", "160x120", "registered", "1"]
-    assert len(lines) == 1 + 16 + 3 + 1  # table, damage map (title + 2 objects), summary
+    assert len(lines) == 1 + 16 + 1 + 3 + 1  # table, occlusion note, damage map (title + 2 objects), summary
+    assert lines[17] == "occl: occlusion layers not computed: run `multiview align`"
     assert lines[-4].startswith("damage map") and lines[-3].split()[:3] == ["1", "figure", "[figure]:"]
     row6 = lines[1 + 2 * 5]
     assert row6.split()[:4] == ["5", "IMG_6.jpg", "160x120", "registered"] and "DRIFT  IoU 0." in row6

@@ -172,7 +172,8 @@ function openView(id) {
   $("#photo").src = `/api/views/${enc(id)}/preview?size=${PREVIEW}`;
   $("#marks").setAttribute("viewBox", `0 0 ${v.width} ${v.height}`);
   $("#view-title").textContent = `#${v.index} ${v.id} · ${v.width}×${v.height}` +
-    (v.reference ? " · reference" : "") + (v.registration === "unregistered" ? ` · unregistered (${v.registration_reason || ""})` : "");
+    (v.reference ? " · reference" : "") + (v.registration === "unregistered" ? ` · unregistered (${v.registration_reason || ""})` : "") +
+    (v.occluded_share ? ` · ${Math.round(100 * v.occluded_share)}% of the wall hidden (hatched)` : "");
   fit();
   mv.overlayRev = "";
   refreshOverlay(true); renderPrompts(); renderStrip();
@@ -203,6 +204,14 @@ function refreshOverlay(force) {
   img.dataset.loaded = "0";
   img.onload = () => { img.dataset.loaded = "1"; };
   img.src = `/api/views/${enc(mv.view)}/overlay?size=${mv.side}&r=${Date.now()}`;
+  refreshOcclusion();
+}
+// The hatched layer of what stands in front of the wall (scaffolding, a beam, a person).
+function refreshOcclusion() {
+  const img = $("#occlusion");
+  const on = $("#show-occluders").checked;
+  img.classList.toggle("off", !on);
+  if (on && mv.view) img.src = `/api/views/${enc(mv.view)}/occlusion?size=${mv.side}&r=${mv.rev}`;
 }
 // Share of overlay pixels that show a mask (the tests use it to see the mask).
 mv.overlayCoverage = function (selector) {
@@ -389,7 +398,7 @@ async function doExport(ev) {
   ev.preventDefault();
   const formats = [...document.querySelectorAll("#export-formats input:checked")].map((i) => i.value);
   const path = $("#export-path").value.trim();
-  const body = { formats, keep: $("#export-keep").value };
+  const body = { formats, keep: $("#export-keep").value, masks: $("#export-masks").value };
   if ($("#export-beside").checked) body.beside_photos = true;
   else {
     body.overwrite = $("#export-overwrite").checked;
@@ -426,6 +435,7 @@ function start() {
   $("#btn-propagate").addEventListener("click", propagate);
   $("#btn-cancel").addEventListener("click", cancelJob);
   $("#btn-export").addEventListener("click", openExport);
+  $("#show-occluders").addEventListener("change", refreshOcclusion);
   $("#export-go").addEventListener("click", doExport);
   $("#cand-cancel").addEventListener("click", () => { $("#candidates").hidden = true; });
   new ResizeObserver(() => { if (mv.view) fit(); }).observe(stage);
