@@ -9,41 +9,48 @@ target disagrees there with a *consensus* of sources that agree among themselves
 Comparisons are made so that what a restorer's photos legitimately change between
 views does not count as disagreement:
 
-* **Exposure, gain, gamma, vignetting, side light, soft shadows** act on the image
-  (nearly) multiplicatively and vary slowly across it. Images are compared as
-  log-luminance ``log(Y + LOG_OFFSET)``, where a local gain is an additive offset, and
-  the comparison is the *contrast-structure* term of SSIM (Wang, Bovik, Sheikh and
-  Simoncelli, "Image quality assessment: from error visibility to structural
-  similarity", IEEE TIP 13(4), 2004, eq. 9-10, with ``C = C2``) over Gaussian windows:
-  ``cs = (2 cov(a, b) + C) / (var(a) + var(b) + C)``. It ignores the local mean
-  (the offset), equals zero-mean NCC where both windows are textured, and is close to
-  1 where both are flat (plain plaster) - a flat window against a textured one, or two
-  different textures, gives a low value.
-* **Colour temperature** is a per-channel gain: the log-chromaticities
-  ``log(R/G)``, ``log(B/G)`` of a pair differ by an offset, estimated per pair as the
-  median difference over the overlap and removed before the chroma test.
-* **Small registration error** (a pixel or two): the source's window may shift by up
-  to ``shift`` pixels; the best of those positions counts (as census / NCC matchers
-  with a small search range do), so painted edges do not flag.
-* **Different resolution on the wall** (a close-up against a distant view): the
-  sharper image is blurred to the other's resolution before comparing.
+* **Exposure, gain, vignetting, side light, soft shadows** act on the image (nearly)
+  multiplicatively and vary slowly across it. Images are compared in log space
+  (``log(c + LOG_OFFSET)`` per channel), where a local gain is an additive offset.
+  *Structure* is the contrast-structure term of SSIM (Wang, Bovik, Sheikh and Simoncelli,
+  "Image quality assessment: from error visibility to structural similarity", IEEE TIP
+  13(4), 2004, eq. 9-10) on a high-pass of the log-luminance over Gaussian windows:
+  ``cs = (2 cov(a, b) + C) / (var(a) + var(b) + C)``. It ignores the local mean (the
+  offset) and slow ramps (a shadow's penumbra), equals zero-mean NCC where both windows are
+  textured and is close to 1 where both are flat (plain plaster); a flat window against a
+  textured one, or two different textures, gives a low value. ``C`` grows with the noise
+  expected at the local brightness (:data:`NOISE_SIGMA`), so dark paint is not judged on
+  its noise.
+* **Brightness and colour** (log-luminance, log-chromaticities ``log(R/G)``, ``log(B/G)``):
+  differences beyond a smooth per-pair offset field (median of block medians: exposure,
+  vignetting, colour temperature, the colour cast of mixed light) add up,
+  ``dlum / luminance + dchroma / chroma > 1`` is a disagreement (a grey pole over beige
+  plaster is both darker and less warm; a shadow is only darker).
+* **Registration error**: the source's window may shift by up to ``shift`` pixels (as
+  census / NCC matchers with a small search range do), so painted edges do not flag; where
+  the geometry's own held-out error is larger (a tolerance map per view, see
+  :func:`compare`) the search widens up to ``max_shift``.
+* **Different resolution on the wall** (a close-up against a distant view): the sharper
+  image is blurred to the other's resolution before comparing.
 
-Decision per target pixel ``p`` (see :func:`consensus`): the sources whose warped
-image covers ``p`` are compared among themselves first; a source that agrees with at
-least one other source at ``p`` is a *witness* of the wall there. With two or more
-witnesses, ``p`` is occluded when the target agrees with none of them, visible when it
-agrees with one. With a single source, its verdict is used but recorded as weaker
-(``support == 1``): an occluder in that source also marks the target. With no source,
-``p`` is unknown (never called occluded). Sources that disagree with each other and
-with the target leave ``p`` unknown. Pixels with a clipped channel (a specular highlight,
-over-exposure) are unknown in the target and unused in a source: the paint's colour and
-texture are lost there, but nothing stands in front of the wall.
+Decision per target pixel ``p`` (see :func:`compare` and :func:`finish`): where the target
+agrees with a source it shows the wall. Elsewhere the sources that cover ``p`` are compared
+among themselves; a source that agrees with another at ``p`` is a *witness* of the wall there.
+With two or more witnesses, ``p`` is occluded when the target agrees with none of them. With a
+single source its verdict is used but recorded as weaker (``support == 1``): an occluder in
+that source gives the same evidence, and :func:`finish` gives such regions to the other view
+when that view's own occluders explain them. With no source, ``p`` is unknown (never called
+occluded); sources that disagree with each other and with the target leave it unknown.
+Pixels with a clipped channel (a specular highlight, over-exposure) are unknown in the target
+and unused in a source: the paint's colour and texture are lost there, but nothing stands in
+front of the wall. Windows blur an occluder's boundary both ways; within ``refine_band``
+pixels of it, the pixel's own brightness and colour decide (matching two other views inside:
+wall; matching none outside: occluder).
 
-Limits (by construction): a soft shadow keeps the wall's texture and is not flagged; the
-sharp edge of a hard cast shadow can be (a thin line, mostly removed by the opening
-below); an occluder with the same texture and colour as the wall it hides cannot be
-seen; the interior of a flat, wall-coloured occluder in front of flat plaster
-is not flagged (nothing differs there).
+Limits (by construction): a soft shadow keeps the wall's texture and is not flagged; a shadow
+darker than about half the brightness around it over flat plaster, or the sharp edge of a
+hard shadow, can be; an occluder with the texture, colour and brightness of the wall it hides
+cannot be seen; a photo more than about two thirds clipped leaves too little to compare.
 
 Convention:
     Every array is in the *target's analysis geometry*: ``(h, w)`` rows and columns,
@@ -58,8 +65,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Added to luminance before the log, so dark, noisy pixels do not dominate (0..255 scale).
-LOG_OFFSET = 12.0
+#: Added to the colour channels before the log (0..255 scale): a dark floor small enough that a
+#: change of exposure stays an offset down to dark paint; noise is handled by :data:`NOISE_SIGMA`.
+LOG_OFFSET = 6.0
+#: Noise of a photo's 8-bit channels (sensor and JPEG), levels: in the log domain it is
+#: ``NOISE_SIGMA / (Y + LOG_OFFSET)``, so comparisons in dark areas tolerate more (SSIM's
+#: stabilising constant and the brightness/colour tests grow with it).
+NOISE_SIGMA = 2.5
+#: A source view as :func:`compare` takes it: ``(warped image, valid, scale)`` or with a fourth
+#: element, its registration error map (see :func:`compare`).
+Source = tuple[np.ndarray, np.ndarray, float] | tuple[np.ndarray, np.ndarray, float, np.ndarray | None]
+
 #: Pixels with a channel at or above this are clipped (a highlight, over-exposure): unknown.
 SATURATED = 250
 
@@ -75,6 +91,8 @@ class ConsistencyOptions:
             penumbra are not structure.
         shift: the source window may move by up to this many analysis pixels (registration
             tolerance), in x and y.
+        max_shift: where the geometry's own error is larger (the registration's held-out error
+            per region, passed as a tolerance map), the search widens up to this many pixels.
         c_structure: stabilising constant ``C`` of the contrast-structure term, in squared
             log-luminance units (sets the texture level below which a window counts as flat).
         agree: ``cs`` at or above which two images agree at a pixel (0..1).
@@ -103,6 +121,7 @@ class ConsistencyOptions:
 
     window_sigma: float = 2.0
     highpass_sigma: float = 3.0
+    max_shift: int = 3
     shift: int = 1
     c_structure: float = 2e-3
     agree: float = 0.6
@@ -112,8 +131,8 @@ class ConsistencyOptions:
     offset_grid: int = 32
     offset_blocks: int = 7
     chroma_sigma: float = 2.0
-    fine_luminance: float = 0.12
-    fine_chroma: float = 0.06
+    fine_luminance: float = 0.16
+    fine_chroma: float = 0.08
     refine_band: int = 6
     open_radius: int = 2
     min_area: float = 5e-4
@@ -131,6 +150,8 @@ class Prepared:
         feat: (h, w, 3) float32 log-luminance and ``log(R/G)``, ``log(B/G)``, smoothed over the
             window (for the colour and brightness tests).
         fine: (h, w, 3) float32 the same at pixel scale (for the boundary refinement).
+        noise: (h, w) float32 variance of the photo's noise in the log domain at each pixel's
+            local brightness (``(NOISE_SIGMA / (mean Y + LOG_OFFSET))^2``).
         valid: (h, w) bool, where the whole comparison window has image data.
         pad: (3, h + 2 s, w + 2 s) float32 ``logy``, ``mean``, ``var`` padded by ``s = shift``
             pixels (edge replicated), for shifted comparisons without copies.
@@ -141,6 +162,7 @@ class Prepared:
     var: np.ndarray
     feat: np.ndarray
     fine: np.ndarray
+    noise: np.ndarray
     valid: np.ndarray
     pad: np.ndarray
 
@@ -190,9 +212,10 @@ def prepare(image: np.ndarray, valid: np.ndarray, options: ConsistencyOptions, b
     ok: np.ndarray = np.asarray(valid, dtype=np.uint8)
     if r > 0:
         ok = cv2.erode(ok, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1)), borderValue=0)
-    p = options.shift
+    p = max(options.shift, options.max_shift)
     pad = np.stack([cv2.copyMakeBorder(a, p, p, p, p, cv2.BORDER_REPLICATE) for a in (hp, mean, var)])
-    return Prepared(hp, mean, var, feat, fine, ok.astype(bool), pad)
+    noise = (NOISE_SIGMA / (_blur(y, s) + LOG_OFFSET)) ** 2
+    return Prepared(hp, mean, var, feat, fine, noise.astype(np.float32), ok.astype(bool), pad)
 
 
 def local_offset(diff: np.ndarray, valid: np.ndarray, options: ConsistencyOptions) -> np.ndarray:
@@ -302,13 +325,22 @@ class PairScore:
 TILE = 64
 
 
-def similarity(a: Prepared, b: Prepared, options: ConsistencyOptions, where: np.ndarray | None = None) -> PairScore:
+def similarity(
+    a: Prepared,
+    b: Prepared,
+    options: ConsistencyOptions,
+    where: np.ndarray | None = None,
+    tolerance: np.ndarray | None = None,
+) -> PairScore:
     """Compare two prepared images of the same geometry, per pixel (see the module docstring).
 
     Args:
         where: (h, w) bool or None; when given, only the :data:`TILE`-pixel tiles that contain
             a True pixel are compared (the rest is reported as not valid), which is much faster
             when few pixels are in question.
+        tolerance: (h, w) float32 or None: how far, in pixels, the two images may be out of
+            register at each pixel (from the geometry's held-out error); the window search then
+            widens there, from ``options.shift`` up to ``options.max_shift``.
     """
     import cv2
 
@@ -333,39 +365,82 @@ def similarity(a: Prepared, b: Prepared, options: ConsistencyOptions, where: np.
     r = options.shift
     off = local_offset(a.feat - b.feat, valid if where is None else a.valid & b.valid, options)
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 3, 2 * r + 3))
-    k1 = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
     m = int(np.ceil(3.0 * sig)) + r + 2
     shifts = [(dx, dy) for dy in range(-r, r + 1) for dx in range(-r, r + 1) if dx or dy]
+    noise = a.noise + b.noise
     for y0, y1, x0, x1 in boxes:
         # the box with a margin, so blurs and shifts near its edge see real neighbours
         Y0, Y1, X0, X1 = max(0, y0 - m), min(h, y1 + m), max(0, x0 - m), min(w, x1 + m)
         inner = (slice(y0 - Y0, y1 - Y0), slice(x0 - X0, x1 - X0))
-        best[y0:y1, x0:x1] = _cs(a, b, (Y0, Y1, X0, X1), [(0, 0)], sig, c)[inner]
+        cn = c + noise[Y0:Y1, X0:X1]
+        best[y0:y1, x0:x1] = _cs(a, b, (Y0, Y1, X0, X1), [(0, 0)], sig, cn)[inner]
         # Tolerance to small misregistration and blur mismatch at colour edges: ``a`` only has
-        # to fall inside the range ``b`` takes within ``shift + 1`` pixels.
+        # to fall inside the range ``b`` takes within ``shift + 1`` pixels; and to noise.
+        tol = 0.5 * np.sqrt(noise[Y0:Y1, X0:X1])[..., None]
         fa = a.feat[Y0:Y1, X0:X1] - off[Y0:Y1, X0:X1]
         fb = b.feat[Y0:Y1, X0:X1]
-        rr = np.maximum(np.maximum(fa - cv2.dilate(fb, k), cv2.erode(fb, k) - fa), 0.0)
+        rr = np.maximum(np.maximum(fa - cv2.dilate(fb, k), cv2.erode(fb, k) - fa) - tol, 0.0)
         res[y0:y1, x0:x1] = rr[inner]
-        fa = a.fine[Y0:Y1, X0:X1] - off[Y0:Y1, X0:X1]
-        fb = b.fine[Y0:Y1, X0:X1]
-        rf = np.maximum(np.maximum(fa - cv2.dilate(fb, k1), cv2.erode(fb, k1) - fa), 0.0)[inner]
-        fine[y0:y1, x0:x1] = (rf[..., 0] <= options.fine_luminance) & (
-            np.maximum(rf[..., 1], rf[..., 2]) <= options.fine_chroma
-        )
+        fine[y0:y1, x0:x1] = _fine_match(a, b, off, (Y0, Y1, X0, X1), tol, options)[inner]
     # Shifted windows only where the unshifted ones do not already agree.
-    if shifts:
-        for ty, tx in _occupied_tiles((best < options.agree) & valid):
-            y0, y1, x0, x1 = ty * TILE, min(h, (ty + 1) * TILE), tx * TILE, min(w, (tx + 1) * TILE)
-            Y0, Y1, X0, X1 = max(0, y0 - m), min(h, y1 + m), max(0, x0 - m), min(w, x1 + m)
-            inner = (slice(y0 - Y0, y1 - Y0), slice(x0 - X0, x1 - X0))
-            tb = _cs(a, b, (Y0, Y1, X0, X1), shifts, sig, c)[inner]
-            np.maximum(best[y0:y1, x0:x1], tb, out=best[y0:y1, x0:x1])
+    need = (best < options.agree) & valid
+    for ty, tx in _occupied_tiles(need):
+        y0, y1, x0, x1 = ty * TILE, min(h, (ty + 1) * TILE), tx * TILE, min(w, (tx + 1) * TILE)
+        rt = r
+        if tolerance is not None:
+            t_need = tolerance[y0:y1, x0:x1][need[y0:y1, x0:x1]]
+            if t_need.size:
+                rt = int(np.clip(np.floor(float(t_need.max())), r, max(r, options.max_shift)))
+        tile_shifts = shifts if rt == r else [(dx, dy) for dy in range(-rt, rt + 1) for dx in range(-rt, rt + 1)]
+        if not tile_shifts:
+            continue
+        mt = m + rt - r
+        Y0, Y1, X0, X1 = max(0, y0 - mt), min(h, y1 + mt), max(0, x0 - mt), min(w, x1 + mt)
+        inner = (slice(y0 - Y0, y1 - Y0), slice(x0 - X0, x1 - X0))
+        tb = _cs(a, b, (Y0, Y1, X0, X1), tile_shifts, sig, c + noise[Y0:Y1, X0:X1])[inner]
+        if tolerance is not None and rt > r:
+            # farther shifts count only where the geometry's error allows them
+            tb = np.where(tolerance[y0:y1, x0:x1] >= r + 1, tb, best[y0:y1, x0:x1])
+        np.maximum(best[y0:y1, x0:x1], tb, out=best[y0:y1, x0:x1])
     return PairScore(best, res[..., 0], np.maximum(res[..., 1], res[..., 2]), valid, fine & valid)
 
 
+def _fine_match(
+    a: Prepared,
+    b: Prepared,
+    off: np.ndarray,
+    box: tuple[int, int, int, int],
+    tol: np.ndarray,
+    options: ConsistencyOptions,
+) -> np.ndarray:
+    """(h, w) bool in ``box``: the pixel of ``a`` has the brightness and colour of ``b`` at one shift.
+
+    All channels must match at the same shift of ``b`` (up to ``options.shift`` pixels), so an
+    edge between two colours in ``b`` does not let any colour in between pass.
+    """
+    y0, y1, x0, x1 = box
+    fa = a.fine[y0:y1, x0:x1] - off[y0:y1, x0:x1]
+    sc = np.array([1.0 / options.fine_luminance, 1.0 / options.fine_chroma, 1.0 / options.fine_chroma], np.float32)
+    best = np.full((y1 - y0, x1 - x0), np.inf, np.float32)
+    r = options.shift
+    h, w = a.fine.shape[:2]
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            ys = np.clip(np.arange(y0, y1) + dy, 0, h - 1)
+            xs = np.clip(np.arange(x0, x1) + dx, 0, w - 1)
+            fb = b.fine[ys][:, xs]
+            d = np.maximum(np.abs(fa - fb) - tol, 0.0) * sc
+            np.minimum(best, np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]), out=best)
+    return best <= 1.0
+
+
 def _cs(
-    a: Prepared, b: Prepared, box: tuple[int, int, int, int], shifts: list[tuple[int, int]], sig: float, c: float
+    a: Prepared,
+    b: Prepared,
+    box: tuple[int, int, int, int],
+    shifts: list[tuple[int, int]],
+    sig: float,
+    c: float | np.ndarray,
 ) -> np.ndarray:
     """Best contrast-structure similarity over ``shifts`` of ``b``, in ``box = (y0, y1, x0, x1)``."""
     y0, y1, x0, x1 = box
@@ -403,12 +478,15 @@ class Evidence:
             wall there, where the sources contradict each other and the target, and on clipped
             highlights of the target.
         support: (h, w) uint8, number of sources the verdict rests on (witnesses, or 1).
+        unmatched: (h, w) bool or None, pixels whose own brightness and colour match none of the
+            sources that see them (at pixel scale, within the registration tolerance).
     """
 
     strong: np.ndarray
     weak: np.ndarray
     known: np.ndarray
     support: np.ndarray
+    unmatched: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -430,19 +508,23 @@ class Verdict:
 def compare(
     target: np.ndarray,
     target_valid: np.ndarray,
-    sources: Sequence[tuple[np.ndarray, np.ndarray, float]],
+    sources: Sequence[Source],
     options: ConsistencyOptions = ConsistencyOptions(),
+    target_error: np.ndarray | None = None,
 ) -> Evidence:
     """Compare the target with every source and the sources among themselves.
 
     Args:
         target: (h, w, 3) RGB image of the target view, 0..255.
         target_valid: (h, w) bool, where the target has image data (all True for a photo).
-        sources: per other view ``(warped, valid, scale)``: its (h, w, 3) RGB image warped into
-            the target's geometry, (h, w) bool where it has data (the wall it sees), and its
-            resolution on the wall relative to the target's (source pixels per target pixel,
-            linear; ``< 1`` when the source is coarser; values above 1 count as 1: warp a finer
-            source with an anti-aliasing filter).
+        sources: per other view ``(warped, valid, scale)`` or ``(warped, valid, scale, error)``:
+            its (h, w, 3) RGB image warped into the target's geometry, (h, w) bool where it has
+            data (the wall it sees), its resolution on the wall relative to the target's (source
+            pixels per target pixel, linear; ``< 1`` when the source is coarser; values above 1
+            count as 1: warp a finer source with an anti-aliasing filter), and optionally its
+            registration error at each pixel, (h, w) float32 target pixels (or None).
+        target_error: (h, w) float32 registration error of the target itself, pixels, or None.
+            Two images may be out of register by the root sum of squares of their errors.
 
     Returns:
         the :class:`Evidence`.
@@ -454,10 +536,21 @@ def compare(
     tgt = np.asarray(target)
     clipped = _clipped(tgt)
     # Each pair is compared at the coarser of its two resolutions: the sharper side is blurred.
-    scales = [min(1.0, max(1e-3, float(sc))) for _, _, sc in sources]
+    scales = [min(1.0, max(1e-3, float(src[2]))) for src in sources]
     images = [(tgt, np.asarray(target_valid, bool), 1.0)] + [
-        (img, np.asarray(v, bool) & ~_clipped(img), sc) for (img, v, _), sc in zip(sources, scales)
+        (src[0], np.asarray(src[1], bool) & ~_clipped(src[0]), sc) for src, sc in zip(sources, scales)
     ]
+    errors = [src[3] if len(src) > 3 else None for src in sources]
+
+    def tol(*maps: np.ndarray | None) -> np.ndarray | None:
+        given = [e for e in maps if e is not None]
+        if not given:
+            return None
+        out = np.zeros((h, w), np.float32)
+        for e in given:
+            out += e * e
+        return np.sqrt(out)  # independent errors of the two registrations
+
     cache: dict[tuple[int, float], Prepared] = {}
 
     def prep(k: int, partner_scale: float) -> Prepared:
@@ -470,13 +563,13 @@ def compare(
     t_dis = np.zeros((n, h, w), bool)
     t_agree = np.zeros((n, h, w), bool)
     valid = np.zeros((n, h, w), bool)
-    pixel_match = np.zeros((h, w), bool)
+    pixel_match = np.zeros((h, w), np.uint8)
     for i in range(n):
-        sc = similarity(prep(0, scales[i]), prep(i + 1, 1.0), options)
+        sc = similarity(prep(0, scales[i]), prep(i + 1, 1.0), options, tolerance=tol(target_error, errors[i]))
         valid[i] = sc.valid & ~clipped
         t_dis[i] = sc.disagree(options) & valid[i]
         t_agree[i] = sc.agree(options) & valid[i]
-        pixel_match |= sc.fine_match & valid[i]
+        pixel_match += sc.fine_match & valid[i]
     # Where the target agrees with some source it shows the wall; only the other pixels need
     # the sources' opinion of each other (a small share of the photo, usually).
     n_valid = valid.sum(0)
@@ -489,7 +582,13 @@ def compare(
                 both = valid[i] & valid[j] & doubt
                 if not both.any():
                     continue
-                pair = similarity(prep(i + 1, scales[j]), prep(j + 1, scales[i]), options, where=both)
+                pair = similarity(
+                    prep(i + 1, scales[j]),
+                    prep(j + 1, scales[i]),
+                    options,
+                    where=both,
+                    tolerance=tol(errors[i], errors[j]),
+                )
                 ag = pair.agree(options) & both
                 witness[i] |= ag
                 witness[j] |= ag
@@ -500,12 +599,15 @@ def compare(
     # rest of the pixels in doubt that rest on witnesses or a single source.
     seed = (multi & ~(witness & ~t_dis).any(0)) | (single & t_dis.any(0))
     occ = hysteresis(seed, multi | single)
-    # The comparison window spreads a disagreement over the wall beside an occluder: near the
-    # boundary, a pixel that itself looks like the wall in some other view is wall.
+    # The comparison window spreads a disagreement over the wall beside an occluder: within
+    # ``refine_band`` pixels inside the boundary, a pixel that itself has the brightness and
+    # colour of the wall in two other views (or the only one) is wall. (The other way, an
+    # occluder's rim that passes for wall beside a colourful edge, is handled by :func:`finish`
+    # with ``unmatched``.)
     if options.refine_band > 0 and occ.any():
         kb = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * options.refine_band + 1,) * 2)
-        band = occ & ~cv2.erode(occ.astype(np.uint8), kb, borderValue=1).astype(bool)
-        occ &= ~(band & pixel_match)
+        inner = occ & ~cv2.erode(occ.astype(np.uint8), kb, borderValue=1).astype(bool)
+        occ &= ~(inner & (pixel_match >= np.minimum(2, n_valid)))
     # Sources that do not confirm each other: visible where the target does not clearly differ
     # from one of them, else unknown.
     other = doubt & ~multi & ~single
@@ -513,7 +615,8 @@ def compare(
     known = (n_agree > 0) | multi | single | seen_other
     support = np.where(multi, n_wit, np.where(n_agree > 0, n_agree, np.where(single | seen_other, 1, 0)))
     support = np.minimum(support, 255).astype(np.uint8)
-    return Evidence(occ & multi, occ & single, known, support)
+    unmatched = (pixel_match == 0) & (n_valid >= 1)
+    return Evidence(occ & multi, occ & single, known, support, unmatched)
 
 
 def _clipped(image: np.ndarray) -> np.ndarray:
@@ -574,6 +677,14 @@ def finish(
         known &= ~dropped
     raw = strong | weak
     occ = clean(raw, known, options)
+    if evidence.unmatched is not None and options.refine_band > 0 and occ.any():
+        # An occluder's rim can pass for wall at window scale beside a colourful edge of the
+        # wall: within ``refine_band`` pixels outside a (cleaned) occluded region, a pixel whose
+        # own brightness and colour match no other view is occluded too.
+        kb = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * options.refine_band + 1,) * 2)
+        rim = cv2.dilate(occ.astype(np.uint8), kb).astype(bool) & ~occ & evidence.unmatched
+        occ |= rim
+        known = known | rim
     support = np.where(known, evidence.support, 0).astype(np.uint8)
     filled = occ & ~raw
     if filled.any():
@@ -587,11 +698,12 @@ def finish(
 def consensus(
     target: np.ndarray,
     target_valid: np.ndarray,
-    sources: Sequence[tuple[np.ndarray, np.ndarray, float]],
+    sources: Sequence[Source],
     options: ConsistencyOptions = ConsistencyOptions(),
+    target_error: np.ndarray | None = None,
 ) -> Verdict:
     """:func:`compare` then :func:`finish` without other views' occluders (one view on its own)."""
-    return finish(compare(target, target_valid, sources, options), None, options)
+    return finish(compare(target, target_valid, sources, options, target_error), None, options)
 
 
 def _match_blur(scale: float) -> float:
@@ -620,7 +732,8 @@ def clean(occ: np.ndarray, known: np.ndarray, options: ConsistencyOptions) -> np
     keep = np.zeros(n, bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
     m = keep[lab].astype(np.uint8)
-    if options.shrink > 0:
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * options.shrink + 1, 2 * options.shrink + 1))
-        m = cv2.erode(m, k)
+    if options.shrink:
+        r = abs(options.shrink)
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        m = cv2.erode(m, k) if options.shrink > 0 else cv2.dilate(m, k)
     return m.astype(bool) & known

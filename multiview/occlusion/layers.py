@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..raster import working_size
-from .consistency import ConsistencyOptions, Evidence, compare, finish
+from .consistency import ConsistencyOptions, Evidence, Source, compare, finish
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import OcclusionLayer, Project, View
@@ -141,6 +141,8 @@ class _Geometry:
         from ..plane import mappings
 
         self.maps = mappings(project)
+        self.regs = project.registrations
+        self._errors: dict[tuple[str, tuple[int, int]], np.ndarray | None] = {}
 
     def ok(self, view_id: str) -> bool:
         return view_id in self.maps
@@ -151,6 +153,50 @@ class _Geometry:
 
         m = self.maps.get(view_id)
         return None if m is None else mapping_key(m)
+
+    def error(self, view_id: str, size: tuple[int, int]) -> np.ndarray | None:
+        """(h, w) float32 registration error of a view at each pixel of its raster at ``size``, in those pixels.
+
+        From the registration's held-out error (p90 per cell of its grid, reference-plane pixels,
+        turned into view pixels by the map's local scale); cells without matches take the
+        view's overall p90. None when the registration has no held-out error (the reference
+        view, or a project aligned by an older multiview).
+        """
+        key = (view_id, size)
+        if key not in self._errors:
+            self._errors[key] = self._error(view_id, size)
+        return self._errors[key]
+
+    def _error(self, view_id: str, size: tuple[int, int]) -> np.ndarray | None:
+        import cv2
+
+        reg = self.regs.get(view_id)
+        held = getattr(reg, "heldout", None)
+        m = self.maps.get(view_id)
+        if held is None or m is None or not held.grid_p90:
+            return None
+        grid = np.array([[np.nan if v is None else v for v in row] for row in held.grid_p90], np.float64)
+        # Cells without matches (plain plaster, the edge of the painting) are where the model
+        # extrapolates: they take the worst of their neighbours (at least the overall p90).
+        fill = held.p90 if np.isfinite(held.p90) else 0.0
+        pad = np.pad(grid, 1, constant_values=np.nan)
+        win = np.lib.stride_tricks.sliding_window_view(pad, (3, 3))
+        with np.errstate(invalid="ignore"):
+            nb = np.where(np.isfinite(win), win, -np.inf).max(axis=(-2, -1))
+        grid = np.where(np.isfinite(grid), grid, np.maximum(np.where(np.isfinite(nb), nb, fill), fill))
+        rows, cols = grid.shape
+        vw, vh = m.size
+        # view pixels per reference pixel at each cell centre (local scale of the map)
+        cx = (np.arange(cols) + 0.5) * vw / cols
+        cy = (np.arange(rows) + 0.5) * vh / rows
+        X, Y = np.meshgrid(cx, cy)
+        p = np.c_[X.ravel(), Y.ravel()]
+        ex, ey = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+        q0, qx, qy = m.to_ref(p), m.to_ref(p + ex), m.to_ref(p + ey)
+        det = np.abs((qx - q0)[:, 0] * (qy - q0)[:, 1] - (qx - q0)[:, 1] * (qy - q0)[:, 0]).reshape(rows, cols)
+        view_per_ref = np.where(np.isfinite(det) & (det > 0), 1.0 / np.sqrt(np.maximum(det, 1e-12)), 1.0)
+        err = grid * view_per_ref * (size[0] / vw)
+        return cv2.resize(err.astype(np.float32), size, interpolation=cv2.INTER_NEAREST)
 
     def points(
         self, src: str, src_size: tuple[int, int], dst: str, dst_size: tuple[int, int], pts: np.ndarray
@@ -212,6 +258,17 @@ def _view_map(geo: _Geometry, t: View, t_size: tuple[int, int], s: View, s_size:
     ok = inside[:-1, :-1] & inside[1:, :-1] & inside[:-1, 1:] & (det > 0)
     scale = float(np.sqrt(np.median(det[ok]))) if ok.any() else 1.0
     return _Map(mx, my, valid, scale)
+
+
+def _source_error(geo: _Geometry, s: View, s_size: tuple[int, int], m: _Map) -> np.ndarray | None:
+    """A source's registration error at each target pixel, in target pixels (None when unknown)."""
+    import cv2
+
+    err = geo.error(s.id, s_size)
+    if err is None:
+        return None
+    at_target = cv2.remap(err, m.mx, m.my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    return (at_target / max(m.scale, 1e-3)).astype(np.float32)
 
 
 def _warp(image: np.ndarray, m: _Map) -> np.ndarray:
@@ -347,8 +404,11 @@ def compute_occlusion(
             if not cands:
                 out[t.id] = ViewOcclusion(t.id, reason="no other registered view overlaps it")
             else:
-                srcs = [(_warp(images(s), m), m.valid, min(1.0, m.scale)) for _, s, m in cands]
-                ev = compare(images(t), np.ones((t_size[1], t_size[0]), bool), srcs, co)
+                srcs: list[Source] = [
+                    (_warp(images(s), m), m.valid, min(1.0, m.scale), _source_error(geo, s, images.size(s), m))
+                    for _, s, m in cands
+                ]
+                ev = compare(images(t), np.ones((t_size[1], t_size[0]), bool), srcs, co, geo.error(t.id, t_size))
                 first[t.id] = _Pass1([s.id for _, s, _ in cands], ev, _anchored(ev, co), time.perf_counter() - t0)
         done += 1
         if progress is not None:

@@ -192,3 +192,23 @@ def test_options_change_the_answer(scene):
     strict = ConsistencyOptions(agree=1.01, disagree=0.999, luminance=0.001, chroma=0.001)
     v = consensus(target, np.ones(target.shape[:2], bool), sources, strict)
     assert v.occluded.any()
+
+
+def test_registration_error_within_the_stated_tolerance_is_not_an_occluder(scene):
+    """Sources 2.5 px out of register: painted edges flag unless the geometry's error says so."""
+    target, sources = scene
+    h, w = target.shape[:2]
+    shift = np.float32([[1, 0, 2.5], [0, 1, 0]])
+    moved = [
+        (
+            cv2.warpAffine(img, shift, (w, h), flags=cv2.INTER_LINEAR),
+            cv2.warpAffine(valid.astype(np.uint8), shift, (w, h)) > 0,
+            k,
+        )
+        for img, valid, k in sources
+    ]
+    blind = consensus(target, np.ones((h, w), bool), moved)
+    assert blind.occluded.any()  # the test is sharp: without the tolerance the edges disagree
+    error = np.full((h, w), 2.0, np.float32)  # each registration's held-out error, pixels
+    told = consensus(target, np.ones((h, w), bool), [(*s, error) for s in moved], target_error=error)
+    assert not told.occluded.any()
